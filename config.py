@@ -1,0 +1,283 @@
+"""Configuration: one class per environment, secrets and infrastructure from the environment.
+
+Business settings that staff change (tiers, prices, funds, limits) live in the database;
+only what differs between machines or must stay secret is read here.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+#: The webhook secret the Stripe simulator signs with when none is configured.
+SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_not_secret"
+
+
+def _bool(value, default=False):
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _normalise_db_url(url):
+    """Let plain ``postgresql://`` URLs use the psycopg 3 driver we install."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    APP_ENV = "development"
+    TESTING = False
+    DEBUG = False
+
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+    # Small by default; views that accept uploads raise it for themselves.
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_DURATION = timedelta(days=30)
+    PERMANENT_SESSION_LIFETIME = timedelta(days=14)
+    PREFERRED_URL_SCHEME = "http"
+
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    WTF_CSRF_SSL_STRICT = True
+
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")
+    LANGUAGES = ("en", "fr")
+    LANGUAGE_COOKIE = "lang"
+
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_KEY_PREFIX = "mondial"
+    RATELIMIT_STRATEGY = "fixed-window"
+    RATELIMIT_SWALLOW_ERRORS = False
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
+    LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
+    RESET_LIMIT_PER_ACCOUNT = "3 per hour"
+    RESET_LIMIT_PER_IP = "10 per hour"
+    REGISTER_LIMIT_PER_ACCOUNT = "5 per hour"
+    REGISTER_LIMIT_PER_IP = "10 per hour"
+
+    # argon2id, above OWASP's floor (m=19 MiB, t=2, p=1); argon2-cffi's RFC 9106 low-memory profile.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 65536  # KiB
+    ARGON2_PARALLELISM = 4
+
+    EMAIL_TOKEN_MAX_AGE = 60 * 60 * 24 * 3  # verification links: three days
+    RESET_TOKEN_MAX_AGE = 60 * 60  # password reset links: one hour
+
+    MAIL_BACKEND = "smtp"  # smtp | console
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME = None
+    MAIL_PASSWORD = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 30
+    MAIL_DEFAULT_SENDER = "Mondial <no-reply@example.org>"
+    OUTBOX_BATCH = 50
+    OUTBOX_MAX_ATTEMPTS = 8
+    OUTBOX_LEASE_SECONDS = 300
+
+    ORG_NAME = "World Federalist Movement – Canada (demo)"
+    ORG_ADDRESS = "123 Example Street, Ottawa, ON K1A 0B1, Canada"
+    ORG_TIMEZONE = "America/Toronto"
+    CHARITY_REGISTRATION_NUMBER = None
+    GST_HST_NUMBER = None
+
+    STRIPE_SECRET_KEY = None
+    STRIPE_WEBHOOK_SECRETS = ()
+    STRIPE_API_BASE = None
+    STRIPE_TIMEOUT = 20  # seconds, per request to Stripe
+    STRIPE_MAX_NETWORK_RETRIES = 2
+    STRIPE_SIMULATOR_PORT = 12111
+
+    WORKER_IDLE_SECONDS = 5
+
+    @classmethod
+    def from_environ(cls, environ):
+        """Return this class's settings as a dict, overridden by the environment."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        env = environ.get
+        settings["SECRET_KEY"] = env("SECRET_KEY") or cls.default_secret_key()
+        settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
+            env("DATABASE_URL") or cls.default_database_url()
+        )
+        settings["REDIS_URL"] = env("REDIS_URL") or cls.default_redis_url()
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+        settings["BASE_URL"] = (env("BASE_URL") or "http://127.0.0.1:5000").rstrip("/")
+
+        settings["STRIPE_SECRET_KEY"] = env("STRIPE_SECRET_KEY") or None
+        raw_secrets = env("STRIPE_WEBHOOK_SECRET") or ""
+        settings["STRIPE_WEBHOOK_SECRETS"] = tuple(
+            s.strip() for s in raw_secrets.split(",") if s.strip()
+        )
+        settings["STRIPE_API_BASE"] = env("STRIPE_API_BASE") or None
+
+        if env("MAIL_SERVER"):
+            settings["MAIL_BACKEND"] = "smtp"
+            settings["MAIL_SERVER"] = env("MAIL_SERVER")
+        if env("MAIL_PORT"):
+            settings["MAIL_PORT"] = int(env("MAIL_PORT"))
+        for key in ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
+            if env(key):
+                settings[key] = env(key)
+        settings["MAIL_USE_TLS"] = _bool(env("MAIL_USE_TLS"), settings["MAIL_USE_TLS"])
+        settings["MAIL_USE_SSL"] = _bool(env("MAIL_USE_SSL"), settings["MAIL_USE_SSL"])
+
+        for key in ("ORG_NAME", "ORG_ADDRESS", "ORG_TIMEZONE"):
+            if env(key):
+                settings[key] = env(key)
+        for key in ("CHARITY_REGISTRATION_NUMBER", "GST_HST_NUMBER"):
+            settings[key] = env(key) or None
+        return settings
+
+    @staticmethod
+    def default_secret_key():
+        return secrets.token_urlsafe(32)
+
+    @staticmethod
+    def default_database_url():
+        return "sqlite:///" + str(BASE_DIR / "instance" / "app.db")
+
+    @staticmethod
+    def default_redis_url():
+        return "memory://"
+
+    @staticmethod
+    def problems(settings):
+        """Return what makes these settings unfit to start; empty when fine."""
+        return []
+
+
+class DevelopmentConfig(Config):
+    APP_ENV = "development"
+    DEBUG = True
+    MAIL_BACKEND = "console"
+
+    @classmethod
+    def from_environ(cls, environ):
+        settings = super().from_environ(environ)
+        if not settings["STRIPE_SECRET_KEY"]:
+            # No key: talk to the local simulator that `make run` starts.
+            port = environ.get("STRIPE_SIMULATOR_PORT") or cls.STRIPE_SIMULATOR_PORT
+            settings["STRIPE_SECRET_KEY"] = "sk_test_simulator"
+            settings["STRIPE_API_BASE"] = (
+                settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
+            )
+        if not settings["STRIPE_WEBHOOK_SECRETS"]:
+            settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        return settings
+
+
+class TestingConfig(Config):
+    APP_ENV = "testing"
+    TESTING = True
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER = "127.0.0.1"
+    # Cheap hashing keeps the suite fast; the production parameters have their own test.
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    ARGON2_PARALLELISM = 1
+    RATELIMIT_KEY_PREFIX = "mondial-test"
+    STRIPE_TIMEOUT = 5
+    STRIPE_MAX_NETWORK_RETRIES = 0
+
+    @classmethod
+    def from_environ(cls, environ):
+        settings = super().from_environ(environ)
+        settings["SECRET_KEY"] = environ.get("SECRET_KEY") or "testing-secret-key"
+        settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
+            environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(
+                BASE_DIR / "instance" / "test.db"
+            )
+        )
+        settings["REDIS_URL"] = environ.get("REDIS_URL") or "memory://"
+        settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+        settings["STRIPE_SECRET_KEY"] = settings["STRIPE_SECRET_KEY"] or "sk_test_simulator"
+        if not settings["STRIPE_WEBHOOK_SECRETS"]:
+            settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        return settings
+
+
+class ProductionConfig(Config):
+    APP_ENV = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def from_environ(cls, environ):
+        settings = super().from_environ(environ)
+        settings["SECRET_KEY"] = environ.get("SECRET_KEY") or None
+        settings["_DATABASE_URL_SET"] = bool(environ.get("DATABASE_URL"))
+        settings["_REDIS_URL_SET"] = bool(environ.get("REDIS_URL"))
+        settings["_BASE_URL_SET"] = bool(environ.get("BASE_URL"))
+        return settings
+
+    @staticmethod
+    def problems(settings):
+        found = []
+        if not settings.get("SECRET_KEY"):
+            found.append("SECRET_KEY is not set")
+        db_url = settings.get("SQLALCHEMY_DATABASE_URI") or ""
+        if not settings.get("_DATABASE_URL_SET") or db_url.startswith("sqlite"):
+            found.append("DATABASE_URL must name a server database (PostgreSQL), not SQLite")
+        redis_url = settings.get("REDIS_URL") or ""
+        if not settings.get("_REDIS_URL_SET") or redis_url.startswith("memory://"):
+            found.append("REDIS_URL must name a Redis server, not memory://")
+        if not settings.get("_BASE_URL_SET") or not settings["BASE_URL"].startswith("https://"):
+            found.append("BASE_URL must be an https:// address")
+        if not settings.get("STRIPE_SECRET_KEY"):
+            found.append("STRIPE_SECRET_KEY is not set")
+        if not settings.get("STRIPE_WEBHOOK_SECRETS"):
+            found.append("STRIPE_WEBHOOK_SECRET is not set")
+        if settings.get("STRIPE_API_BASE"):
+            found.append("STRIPE_API_BASE must not be set (it points the app away from Stripe)")
+        return found
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+class ConfigError(RuntimeError):
+    """The environment does not allow the app to start."""
+
+
+def load_config(environ=None, overrides=None):
+    """Build the settings for ``APP_ENV`` from the environment, refusing unsafe production."""
+    environ = os.environ if environ is None else environ
+    name = (environ.get("APP_ENV") or "development").strip().lower()
+    if name not in CONFIGS:
+        raise ConfigError(
+            f"APP_ENV={name!r} is not one of: {', '.join(sorted(CONFIGS))}"
+        )
+    cls = CONFIGS[name]
+    settings = cls.from_environ(environ)
+    settings.update(overrides or {})
+    problems = cls.problems(settings)
+    if problems:
+        raise ConfigError(
+            "Refusing to start in production: " + "; ".join(problems) + "."
+        )
+    return settings

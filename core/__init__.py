@@ -1,0 +1,180 @@
+"""The application factory and what every feature shares."""
+
+import logging
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Flask, request
+from flask_babel import get_locale
+
+from config import BASE_DIR, load_config
+from core import i18n, security
+from core.db import db
+from core.errors import register_errorhandlers
+from core.extensions import babel, csrf, limiter, login_manager, migrate
+
+
+def create_app(config=None, environ=None):
+    """Create the app; ``config`` overrides settings read from ``environ`` (os.environ)."""
+    settings = load_config(environ, config)
+    app = Flask(
+        __name__,
+        instance_path=str(BASE_DIR / "instance"),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.update(settings)
+    _configure_logging(app)
+    _prepare_instance(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_request_hooks(app)
+    register_template_helpers(app)
+    register_cli(app)
+    return app
+
+
+def _configure_logging(app):
+    if not app.debug and not app.testing:
+        logging.basicConfig(
+            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+        )
+
+
+def _prepare_instance(app):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        options = dict(app.config["SQLALCHEMY_ENGINE_OPTIONS"])
+        options.setdefault("connect_args", {"timeout": 30})
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    extra = ["https://checkout.stripe.com", "https://billing.stripe.com"]
+    if app.config.get("STRIPE_API_BASE"):
+        extra.append(security.origin_of(app.config["STRIPE_API_BASE"]))
+    app.config["CSP_FORM_ACTION_EXTRA"] = tuple(o for o in extra if o)
+
+
+@sa.event.listens_for(sa.engine.Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+
+def register_extensions(app):
+    from core import models  # noqa: F401  (every table, for Alembic and create_all)
+    from core.accounts.services import load_session
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "basic"
+    login_manager.user_loader(load_session)
+    from flask_babel import lazy_gettext as _l
+
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app):
+    from core.accounts import bp as accounts_bp
+    from core.mail import bp as mail_bp
+    from core.views import bp as core_bp
+    from donations import bp as donations_bp
+    from involve import bp as involve_bp
+    from members import bp as members_bp
+    from payments import bp as payments_bp
+    from shop import bp as shop_bp
+    from treasurer import bp as treasurer_bp
+
+    for blueprint in (
+        core_bp,
+        accounts_bp,
+        mail_bp,
+        payments_bp,
+        donations_bp,
+        members_bp,
+        shop_bp,
+        involve_bp,
+        treasurer_bp,
+    ):
+        app.register_blueprint(blueprint)
+
+
+def register_request_hooks(app):
+    @app.before_request
+    def _check_input():
+        security.check_input()
+
+    @app.after_request
+    def _after(response):
+        response = security.set_security_headers(response)
+        response = i18n.remember_language(response)
+        if request.cookies.get(app.config["LANGUAGE_COOKIE"]) is None or "lang" in request.args:
+            response.vary.add("Cookie")
+        response.vary.add("Accept-Language")
+        return response
+
+    @app.teardown_appcontext
+    def _rollback_unfinished(exc):
+        # A request that failed must not leave a transaction open on a pooled connection.
+        if exc is not None:
+            db.session.rollback()
+
+
+def register_template_helpers(app):
+    from flask import current_app
+    from flask_babel import lazy_gettext as _l
+
+    from core.accounts.access import has_role
+    from core.accounts.models import Role
+    from core.money import format_money
+    from core.panels import render_slot
+
+    nav = [
+        ("donations.donate", _l("Donate")),
+        ("members.join", _l("Join")),
+        ("shop.catalogue", _l("Shop")),
+        ("involve.take_action", _l("Take Action")),
+        ("involve.get_involved", _l("Get Involved")),
+        ("accounts.overview", _l("Account")),
+    ]
+
+    def main_nav():
+        """The navigation, less the sections this installation does not serve yet."""
+        return [(e, label) for e, label in nav if e in current_app.view_functions]
+
+    def home_actions():
+        wanted = ("donations.donate", "members.join", "involve.get_involved")
+        return [(e, label) for e, label in main_nav() if e in wanted]
+
+    app.jinja_env.filters["money"] = format_money
+    app.jinja_env.globals.update(
+        language_switch_url=i18n.language_switch_url,
+        current_language=i18n.current_language,
+        other_language=i18n.other_language,
+        render_slot=render_slot,
+        has_role=has_role,
+        Role=Role,
+        get_locale=get_locale,
+        main_nav=main_nav,
+        home_actions=home_actions,
+    )
+
+    @app.context_processor
+    def _org():
+        return {"org_name": app.config["ORG_NAME"]}
+
+
+def register_cli(app):
+    from core.cli import register
+
+    register(app)

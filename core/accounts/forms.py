@@ -1,0 +1,62 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+
+_email = [DataRequired(), Email(check_deliverability=False), Length(max=254)]
+_new_password = [
+    DataRequired(),
+    Length(
+        min=MIN_PASSWORD,
+        max=MAX_PASSWORD,
+        message=_l("Choose a password of %(min)d to %(max)d characters.",
+                   min=MIN_PASSWORD, max=MAX_PASSWORD),
+    ),
+]
+
+
+class RegisterForm(FlaskForm):
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    email = EmailField(_l("Email"), validators=_email)
+    password = PasswordField(_l("Password"), validators=_new_password)
+    confirm = PasswordField(
+        _l("Repeat the password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+    language = SelectField(
+        _l("Preferred language"), choices=[("en", "English"), ("fr", "Français")]
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=_email)
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=_email)
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=_new_password)
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired()])
+    password = PasswordField(_l("New password"), validators=_new_password)
+    confirm = PasswordField(
+        _l("Repeat the new password"),
+        validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
+    )
+
+
+class ChangeEmailForm(FlaskForm):
+    email = EmailField(_l("New email address"), validators=_email)
+    password = PasswordField(_l("Current password"), validators=[DataRequired()])

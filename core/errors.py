@@ -1,0 +1,165 @@
+"""One family of domain errors, translated centrally to an HTML page or a JSON body."""
+
+import logging
+
+from flask import jsonify, render_template, request
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A refusal the visitor can understand: carries a code, a message and an HTTP status."""
+
+    status = 400
+    code = "invalid_request"
+    default_message = _l("The request could not be processed.")
+
+    def __init__(self, message=None, *, code=None, field=None, status=None):
+        super().__init__(str(message or self.default_message))
+        self.message = message or self.default_message
+        self.field = field
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+
+
+class ValidationError(DomainError):
+    code = "invalid"
+    default_message = _l("Please correct the highlighted information.")
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+    default_message = _l("We could not find that page.")
+
+
+class Forbidden(DomainError):
+    status = 403
+    code = "forbidden"
+    default_message = _l("You do not have access to this page.")
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+    default_message = _l("This was changed by someone else. Please reload and try again.")
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+class ServiceUnavailable(DomainError):
+    """A service we depend on (Stripe, the mail server) did not answer in time."""
+
+    status = 503
+    code = "service_unavailable"
+    default_message = _l(
+        "Our payment provider is not answering right now. Nothing was charged; "
+        "please try again in a few minutes."
+    )
+
+
+TITLES = {
+    400: _l("Bad request"),
+    403: _l("Access denied"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    409: _l("Conflict"),
+    410: _l("Gone"),
+    413: _l("Request too large"),
+    415: _l("Unsupported media type"),
+    422: _l("Unprocessable request"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
+    502: _l("Service unavailable"),
+    503: _l("Service unavailable"),
+}
+
+MESSAGES = {
+    400: _l("The request could not be understood. Please check what you entered."),
+    403: _l("You do not have access to this page."),
+    404: _l("We could not find that page."),
+    405: _l("This address does not accept that kind of request."),
+    409: _l("This was changed by someone else. Please reload and try again."),
+    410: _l("This link is no longer valid."),
+    413: _l("What you sent is too large."),
+    415: _l("This address does not accept that kind of content."),
+    422: _l("The request could not be processed."),
+    429: _l("Too many attempts. Please wait a few minutes and try again."),
+    500: _l("Something went wrong on our side. We have been told and will look into it."),
+    502: _l("A service we rely on did not answer. Please try again in a few minutes."),
+    503: _l("A service we rely on did not answer. Please try again in a few minutes."),
+}
+
+CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    410: "gone",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "unprocessable",
+    429: "rate_limited",
+    500: "server_error",
+    502: "bad_gateway",
+    503: "service_unavailable",
+}
+
+
+def wants_json():
+    if request.path.startswith("/api/"):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
+        "text/html"
+    ]
+
+
+def error_response(status, code, message, headers=None):
+    """Render an error in the form the client asked for."""
+    if wants_json():
+        response = jsonify({"error": {"code": code, "message": str(message)}})
+        response.status_code = status
+    else:
+        title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
+        response = render_template(
+            "errors/error.html", status=status, title=title, message=message
+        ), status
+        from flask import make_response
+
+        response = make_response(response)
+    if headers:
+        for name, value in headers:
+            if name.lower() in {"retry-after", "allow"}:
+                response.headers[name] = value
+    return response
+
+
+def register_errorhandlers(app):
+    @app.errorhandler(DomainError)
+    def handle_domain_error(error):
+        return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(error):
+        status = error.code or 500
+        message = MESSAGES.get(status, error.description)
+        if status == 400 and getattr(error, "description", None) and getattr(
+            error, "show_description", False
+        ):
+            message = error.description
+        return error_response(
+            status, CODES.get(status, "error"), message, headers=error.get_headers()
+        )
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(error):
+        log.exception("Unhandled error on %s %s", request.method, request.path)
+        return error_response(500, CODES[500], MESSAGES[500])

@@ -1,0 +1,6 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField
+
+
+class PreferencesForm(FlaskForm):
+    news = BooleanField()

@@ -1,0 +1,45 @@
+"""Signed, expiring tokens for links sent by email (verification, reset, preferences)."""
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from core import clock
+from core.errors import DomainError
+
+
+class InvalidLink(DomainError):
+    status = 400
+    code = "invalid_link"
+    default_message = _l("This link is not valid. It may have been copied incompletely.")
+
+
+class ExpiredLink(InvalidLink):
+    code = "expired_link"
+    default_message = _l("This link has expired. Please ask for a new one.")
+
+
+class _Serializer(URLSafeTimedSerializer):
+    def get_timestamp(self):
+        # Signed with the app's clock so tests can make a link expire.
+        return clock.timestamp()
+
+
+def _serializer(purpose):
+    return _Serializer(current_app.config["SECRET_KEY"], salt=f"mondial.{purpose}")
+
+
+def make_token(purpose, payload):
+    return _serializer(purpose).dumps(payload)
+
+
+def read_token(purpose, token, max_age=None):
+    """Return the payload signed for ``purpose``, or raise :class:`InvalidLink`."""
+    serializer = _serializer(purpose)
+    try:
+        payload, signed_at = serializer.loads(token, max_age=None, return_timestamp=True)
+    except BadSignature:
+        raise InvalidLink() from None
+    if max_age is not None and clock.timestamp() - int(signed_at.timestamp()) > max_age:
+        raise ExpiredLink()
+    return payload

@@ -1,0 +1,30 @@
+"""The home page and the health checks."""
+
+import sqlalchemy as sa
+from flask import Blueprint, jsonify, render_template
+
+from core.db import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+def home():
+    return render_template("home.html")
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness: the process answers."""
+    return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness: the database answers."""
+    try:
+        db.session.execute(sa.text("SELECT 1"))
+    except sa.exc.SQLAlchemyError:
+        db.session.rollback()
+        return jsonify(status="unavailable", database="unreachable"), 503
+    return jsonify(status="ok", database="ok")

@@ -1,0 +1,1 @@
+from members import bp  # noqa: F401

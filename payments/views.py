@@ -1,0 +1,1 @@
+from payments import bp  # noqa: F401
