@@ -109,6 +109,7 @@ class Config:
     STRIPE_SIMULATOR_PORT = 12111
 
     WORKER_IDLE_SECONDS = 5
+    PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
 
     @classmethod
     def from_environ(cls, environ):
@@ -146,6 +147,8 @@ class Config:
                 settings[key] = env(key)
         for key in ("CHARITY_REGISTRATION_NUMBER", "GST_HST_NUMBER"):
             settings[key] = env(key) or None
+        if env("PROXY_COUNT"):
+            settings["PROXY_COUNT"] = int(env("PROXY_COUNT"))
         return settings
 
     @staticmethod
@@ -218,6 +221,7 @@ class TestingConfig(Config):
 
 class ProductionConfig(Config):
     APP_ENV = "production"
+    PROXY_COUNT = 1
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     PREFERRED_URL_SCHEME = "https"

@@ -26,12 +26,19 @@ def create_app(config=None, environ=None):
     app.config.update(settings)
     _configure_logging(app)
     _prepare_instance(app)
+    # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
+    app.before_request(security.check_input)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
+    if app.config["PROXY_COUNT"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        count = app.config["PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     return app
 
 
@@ -110,10 +117,6 @@ def register_blueprints(app):
 
 
 def register_request_hooks(app):
-    @app.before_request
-    def _check_input():
-        security.check_input()
-
     @app.after_request
     def _after(response):
         response = security.set_security_headers(response)

@@ -4,6 +4,7 @@ import logging
 
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,10 @@ MESSAGES = {
     503: _l("A service we rely on did not answer. Please try again in a few minutes."),
 }
 
+CSRF_MESSAGE = _l(
+    "This form has expired or is incomplete. Please go back, reload the page and try again."
+)
+
 CODES = {
     400: "bad_request",
     403: "forbidden",
@@ -146,6 +151,10 @@ def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
         return error_response(error.status, error.code, error.message)
+
+    @app.errorhandler(CSRFError)
+    def handle_csrf_error(error):
+        return error_response(400, "csrf_failed", CSRF_MESSAGE)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(error):

@@ -2,13 +2,15 @@
 
 from urllib.parse import urlencode
 
-from flask import current_app, g, request
+from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 
 
 def select_locale():
     """Pick the visitor's language for this request."""
     languages = current_app.config["LANGUAGES"]
+    if not has_request_context():  # the CLI and the worker speak the default language
+        return languages[0]
     wanted = request.args.get("lang")
     if wanted in languages:
         g.set_language_cookie = wanted

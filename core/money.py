@@ -19,10 +19,12 @@ ABSURD_CENTS = 100_000_000_00  # 100 million dollars
 
 BABEL_LOCALES = {"en": "en_CA", "fr": "fr_CA"}
 
-_SPACES = re.compile(r"[\s\u00a0\u202f]")
-_PLAIN = re.compile(r"^(\d+)(?:\.(\d+))?$")
-_EN_GROUPED = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
-_FR_GROUPED = re.compile(r"^\d{1,3}(\.\d{3})+(,\d+)?$")
+# ASCII digits only: int() would also take other scripts' digits.
+_SPACES = re.compile(r"[\s\u00a0\u202f]+")
+_SPACE_GROUPED = re.compile(r"^[0-9]{1,3}( [0-9]{3})+([.,][0-9]+)?$")
+_PLAIN = re.compile(r"^([0-9]+)(?:\.([0-9]+))?$")
+_EN_GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$")
+_FR_GROUPED = re.compile(r"^[0-9]{1,3}(\.[0-9]{3})+(,[0-9]+)?$")
 
 
 class InvalidAmount(ValidationError):
@@ -45,8 +47,13 @@ def parse_amount(text, *, locale="en", min_cents=None, max_cents=None, field="am
         text = format(text, "f")
     if not isinstance(text, str):
         raise InvalidAmount(field=field)
-    raw = _SPACES.sub("", text)
-    raw = raw.removeprefix("$").removesuffix("$").removesuffix("CAD")
+    raw = _SPACES.sub(" ", text).strip()
+    raw = raw.removeprefix("$").removesuffix("CAD").removesuffix("$").strip()
+    if " " in raw:
+        # Spaces may only group thousands, as in French: "1 234,50".
+        if not _SPACE_GROUPED.match(raw):
+            raise InvalidAmount(field=field)
+        raw = raw.replace(" ", "")
     if not raw:
         raise InvalidAmount(_l("Please enter an amount."), field=field)
     if raw.startswith("-"):

@@ -3,13 +3,14 @@
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import current_app, request
+from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest
 
 
 class InvalidInput(BadRequest):
     """A form or query value that is not valid UTF-8 or holds a NUL byte."""
 
-    description = "Some of what you sent is not valid text."
+    description = _l("Some of what you sent is not valid text. Please check and try again.")
     show_description = True
 
 

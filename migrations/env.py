@@ -30,7 +30,8 @@ def get_engine_url():
 # for 'autogenerate' support
 # from myapp import mymodel
 # target_metadata = mymodel.Base.metadata
-config.set_main_option('sqlalchemy.url', get_engine_url())
+if config.attributes.get("connection") is None:
+    config.set_main_option('sqlalchemy.url', get_engine_url())
 target_db = current_app.extensions['migrate'].db
 
 # other values from the config, defined by the needs of env.py,
@@ -96,6 +97,14 @@ def run_migrations_online():
     conf_args.setdefault("compare_type", True)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
+
+    given = config.attributes.get("connection")
+    if given is not None:
+        # A caller (the migration tests) hands us a connection to another database.
+        context.configure(connection=given, target_metadata=get_metadata(), **conf_args)
+        with context.begin_transaction():
+            context.run_migrations()
+        return
 
     connectable = get_engine()
 

@@ -100,3 +100,8 @@ class LiveServer:
 
     def stop(self):
         self._server.shutdown()
+
+
+def sign_in(client, email, password):
+    """Sign a test client in; return the response (302 on success)."""
+    return post_form(client, "/login", {"email": email, "password": password})

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
@@ -26,7 +27,8 @@ class RegisterForm(FlaskForm):
         validators=[DataRequired(), EqualTo("password", message=_l("The passwords differ."))],
     )
     language = SelectField(
-        _l("Preferred language"), choices=[("en", "English"), ("fr", "Français")]
+        _l("Preferred language"),
+        choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],
     )
 
 

@@ -101,11 +101,11 @@ def build_message(row, sender):
     message["Subject"] = row.subject
     message["Message-ID"] = row.message_id
     message["Date"] = format_datetime(row.created_at)
-    message["Content-Language"] = row.language
     for name, value in (row.headers or {}).items():
         message[name] = value
     message.set_content(row.text_body)
     message.add_alternative(row.html_body, subtype="html")
+    message["Content-Language"] = row.language  # after set_content, which drops Content-*
     for attachment in row.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(

@@ -1,0 +1,70 @@
+"""Every route against the table of who may see what (DESIGN.md §5)."""
+
+import pytest
+
+from core.accounts.models import Role
+from tests.helpers import sign_in
+
+# Path prefixes and the least role that may use them; everything else is public or /account.
+STAFF_AREAS = {
+    "/treasurer": Role.treasurer,
+    "/moderation": Role.moderator,
+    "/admin": Role.admin,
+}
+
+
+def concrete_urls(app, prefix):
+    """Every GET route under ``prefix`` with made-up arguments filled in."""
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith(prefix) or "GET" not in rule.methods:
+            continue
+        values = {arg: 1 for arg in rule.arguments}
+        urls.append(rule.build(values, append_unknown=False)[1])
+    return urls
+
+
+def test_every_staff_view_declares_its_role(app):
+    for rule in app.url_map.iter_rules():
+        for prefix, least in STAFF_AREAS.items():
+            if rule.rule.startswith(prefix) and prefix != "/admin":
+                view = app.view_functions[rule.endpoint]
+                assert getattr(view, "required_role", None) is not None, rule.rule
+                assert view.required_role >= least, rule.rule
+
+
+@pytest.mark.parametrize(("prefix", "least"), list(STAFF_AREAS.items()))
+def test_staff_areas_refuse_everyone_below_their_role(app, make_user, prefix, least):
+    urls = concrete_urls(app, prefix)
+    if not urls:
+        pytest.skip(f"nothing is served under {prefix} yet")
+    below = [None] + [role for role in Role if role < least]
+    for role in below:
+        client = app.test_client()
+        if role is not None:
+            _, email, password = make_user(email=f"{role.name}-{prefix[1:]}@example.org",
+                                           role=role.name)
+            assert sign_in(client, email, password).status_code == 302
+        for url in urls:
+            response = client.get(url)
+            assert response.status_code == 403, (role, url, response.status_code)
+
+
+def test_treasurer_and_admin_may_open_the_dashboard(app, make_user):
+    for role in ("treasurer", "admin"):
+        client = app.test_client()
+        _, email, password = make_user(email=f"{role}@example.org", role=role)
+        sign_in(client, email, password)
+        assert client.get("/treasurer/").status_code == 200
+
+
+def test_the_account_area_asks_visitors_to_sign_in(client):
+    response = client.get("/account")
+    assert response.status_code == 302
+    assert "/login?next=%2Faccount" in response.location
+
+
+def test_the_anonymous_403_page_offers_sign_in(client):
+    response = client.get("/treasurer/")
+    assert response.status_code == 403
+    assert "/login?next=/treasurer/" in response.get_data(as_text=True)
