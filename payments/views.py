@@ -1,1 +1,69 @@
-from payments import bp  # noqa: F401
+"""The Stripe webhook, the generic return pages, and retrying a Checkout Stripe did not open."""
+
+import json
+
+from flask import abort, current_app, jsonify, redirect, render_template, request
+
+from core.db import db
+from core.errors import ServiceUnavailable
+from core.extensions import csrf, limiter
+from payments import bp, inbox, services
+from payments.gateway import WebhookSignatureError, gateway
+
+WEBHOOK_MAX_BYTES = 5 * 1024 * 1024
+
+
+@bp.route("/stripe/webhook", methods=["POST"])
+@csrf.exempt
+@limiter.exempt
+def webhook():
+    request.max_content_length = WEBHOOK_MAX_BYTES
+    payload = request.get_data()
+    try:
+        gateway().verify_signature(payload, request.headers.get("Stripe-Signature"))
+    except WebhookSignatureError:
+        return jsonify(error={"code": "bad_signature", "message": "Signature check failed."}), 400
+    try:
+        event = json.loads(payload)
+        outcome = inbox.receive(event)
+    except (ValueError, inbox.MalformedEvent):
+        db.session.rollback()
+        return jsonify(error={"code": "malformed", "message": "Not a Stripe event."}), 400
+    except Exception:
+        current_app.logger.exception("Stripe event not handled")
+        return jsonify(error={"code": "not_handled", "message": "Recorded; will retry."}), 500
+    return jsonify(received=True, outcome=outcome)
+
+
+webhook.skip_input_check = True  # signed by Stripe; stored exactly as sent
+
+
+@bp.route("/payments/return")
+def checkout_return():
+    """Where Stripe sends a payer back; features usually give their own success page."""
+    session_id = request.args.get("session_id", "")
+    if not session_id.startswith("cs_"):
+        abort(404)
+    payment = services.confirm_checkout(session_id)
+    if payment is None:
+        abort(404)
+    db.session.commit()
+    return render_template("payments/return.html", payment=payment)
+
+
+@bp.route("/payments/<token>/retry", methods=["POST"])
+@limiter.limit("20 per hour")
+def retry(token):
+    """Send the same Checkout request again after Stripe did not answer."""
+    payment = services.payment_by_token(token)
+    if payment is None:
+        abort(404)
+    try:
+        url = services.retry_checkout(payment)
+    except ServiceUnavailable as error:
+        db.session.commit()
+        return render_template(
+            "payments/unavailable.html", payment=payment, message=error.message
+        ), 503
+    db.session.commit()
+    return redirect(url, code=303)

@@ -18,10 +18,13 @@ from tests.helpers import (
     TEST_DATABASE_URL,
     LiveServer,
     Mailbox,
+    SimControl,
     free_port,
     post_form,
     require,
 )
+
+pytest_plugins = ["tests.payment_fixtures"]
 
 # --- email -------------------------------------------------------------------------------
 
@@ -73,7 +76,15 @@ def live_port():
 
 
 @pytest.fixture(scope="session")
-def app(smtp_server, live_port):
+def sim_port():
+    return free_port()
+
+
+WEBHOOK_SECRETS = ("whsec_test_current", "whsec_test_next")
+
+
+@pytest.fixture(scope="session")
+def app(smtp_server, live_port, sim_port):
     if CI:
         require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
     app = create_app(
@@ -82,6 +93,9 @@ def app(smtp_server, live_port):
             "MAIL_PORT": smtp_server.port,
             "MAIL_BACKEND": "smtp",
             "BASE_URL": f"http://127.0.0.1:{live_port}",
+            "STRIPE_SECRET_KEY": "sk_test_simulator",
+            "STRIPE_API_BASE": f"http://127.0.0.1:{sim_port}",
+            "STRIPE_WEBHOOK_SECRETS": WEBHOOK_SECRETS,
         },
         environ=testing_environ(),
     )
@@ -100,9 +114,11 @@ def reset_database():
             conn.execute(sa.text("DROP SCHEMA public CASCADE"))
             conn.execute(sa.text("CREATE SCHEMA public"))
     else:
-        db.drop_all()
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        engine.dispose()
+        path = engine.url.database
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
     upgrade(directory=str(ROOT / "migrations"))
 
 
@@ -128,6 +144,7 @@ def truncate_all():
             conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
     else:
         with db.engine.begin() as conn:
+            conn.execute(sa.text("PRAGMA defer_foreign_keys = ON"))  # rows that point at rows
             for name in reversed(tables):
                 conn.execute(sa.text(f'DELETE FROM "{name}"'))
             if conn.execute(
@@ -196,6 +213,36 @@ def signed_in(client, make_user):
         return client
 
     return sign_in
+
+
+# --- Stripe ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def _simulator(app, live_server, sim_port):
+    from payments.simulator import SimConfig, Simulator
+    from payments.simulator.server import serve
+
+    sim = Simulator(
+        SimConfig(
+            webhook_url=f"{live_server.url}/stripe/webhook",
+            # Stripe signs with every active secret while one is being rolled.
+            webhook_secrets=list(WEBHOOK_SECRETS),
+            # In-process, the simulator and the app share one clock.
+            on_clock_change=clock.set_offset,
+        )
+    )
+    server, _ = serve(sim, port=sim_port)
+    yield sim
+    server.shutdown()
+
+
+@pytest.fixture
+def stripe_sim(_simulator):
+    """The Stripe simulator, emptied, with its control API; events go to the live server."""
+    _simulator.reset()
+    yield SimControl(_simulator)
+    _simulator.reset()
 
 
 # --- the live server and the browser -----------------------------------------------------

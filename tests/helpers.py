@@ -94,7 +94,13 @@ class LiveServer:
         self.app = app
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
-        self._server = make_server("127.0.0.1", port, app, threaded=True)
+        from werkzeug.serving import WSGIRequestHandler
+
+        class Quiet(WSGIRequestHandler):
+            def log_request(self, *args, **kwargs):
+                pass
+
+        self._server = make_server("127.0.0.1", port, app, threaded=True, request_handler=Quiet)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
@@ -105,3 +111,73 @@ class LiveServer:
 def sign_in(client, email, password):
     """Sign a test client in; return the response (302 on success)."""
     return post_form(client, "/login", {"email": email, "password": password})
+
+
+class SimControl:
+    """The Stripe simulator's ``/_sim`` control API, as tests and the demo use it."""
+
+    def __init__(self, sim):
+        import requests
+
+        self.sim = sim
+        self.url = sim.config.public_url
+        self._http = requests.Session()
+
+    def call(self, method, path, expect=200, **body):
+        response = self._http.request(method, f"{self.url}/_sim{path}", json=body, timeout=60)
+        assert response.status_code == expect, response.text
+        return response.json()
+
+    def pay(self, session_id, card="success", expect=200, **details):
+        return self.call("POST", f"/checkout/sessions/{session_id}/pay", expect, card=card,
+                         **details)
+
+    def expire(self, session_id):
+        return self.call("POST", f"/checkout/sessions/{session_id}/expire")
+
+    def refund(self, charge_id, amount=None):
+        body = {} if amount is None else {"amount": amount}
+        return self.call("POST", f"/charges/{charge_id}/refund", **body)["refund"]
+
+    def fail_refund(self, refund_id):
+        return self.call("POST", f"/refunds/{refund_id}/fail")["refund"]
+
+    def dispute(self, charge_id, **body):
+        return self.call("POST", f"/charges/{charge_id}/dispute", **body)["dispute"]
+
+    def close_dispute(self, dispute_id, outcome):
+        return self.call("POST", f"/disputes/{dispute_id}/close", outcome=outcome)["dispute"]
+
+    def advance(self, **delta):
+        return self.call("POST", "/clock/advance", **delta)
+
+    def payout(self, **body):
+        return self.call("POST", "/payouts", **body)["payout"]
+
+    def delivery(self, mode, count=None, api_version=None):
+        body = {"mode": mode}
+        if count is not None:
+            body["count"] = count
+        if api_version is not None:
+            body["api_version"] = api_version
+        return self.call("POST", "/delivery", **body)
+
+    def flush(self):
+        return self.call("POST", "/flush")
+
+    def wait_idle(self, timeout=30):
+        """Return once every stalled idempotent request in the simulator has finished."""
+        return self.call("POST", "/wait-idle", timeout=timeout)
+
+    def hang(self, seconds, count=1):
+        return self.call("POST", "/hang", seconds=seconds, count=count)
+
+    def events(self, delivered=None):
+        suffix = "" if delivered is None else f"?delivered={'true' if delivered else 'false'}"
+        return self.call("GET", f"/events{suffix}")["data"]
+
+    def deliver(self, event_id):
+        return self.call("POST", f"/events/{event_id}/deliver")
+
+    def state(self):
+        return self.call("GET", "/state")

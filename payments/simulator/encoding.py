@@ -1,6 +1,9 @@
 """Decoding of Stripe's bracketed form encoding into nested values."""
 
+import json
 import re
+
+from werkzeug.wrappers import Response
 
 from .errors import invalid
 
@@ -51,3 +54,9 @@ def path_of(parts):
     """Render ``["line_items", 0, "price"]`` as ``line_items[0][price]``."""
     head, *rest = [str(p) for p in parts]
     return head + "".join(f"[{p}]" for p in rest)
+
+
+def json_response(status, body, headers=None):
+    """A JSON response, pretty-printed as Stripe's are."""
+    return Response(json.dumps(body, indent=2) + "\n", status=status, headers=headers,
+                    content_type="application/json")

@@ -2,6 +2,7 @@
 
 from decimal import ROUND_HALF_UP, Decimal
 
+from .params import clean_metadata
 from .store import new_id
 
 DAY = 86400
@@ -18,6 +19,15 @@ def card_fee(config, amount):
     """Stripe's processing fee in cents: a percentage (half-up to the cent) plus a fixed part."""
     percent = Decimal(amount) * Decimal(config.fee_percent) / 100
     return int(percent.quantize(Decimal(1), rounding=ROUND_HALF_UP)) + config.fee_fixed
+
+
+def money(cents, currency, lang="en"):
+    """``$1,234.50`` in English, ``1 234,50 $`` in French; other currencies add their code."""
+    text = f"{cents / 100:,.2f}"
+    code = "" if currency == "cad" else f" {currency.upper()}"
+    if lang == "fr":
+        return text.replace(",", "\u202f").replace(".", ",") + "\u00a0$" + code
+    return "$" + text + code
 
 
 def list_object(data, url, has_more=False, total_count=None):
@@ -188,7 +198,7 @@ def checkout_session(now, config, p, amount, currency):
         else None,
         "livemode": False,
         "locale": p.get("locale"),
-        "metadata": {k: v for k, v in (p.get("metadata") or {}).items() if v is not None},
+        "metadata": clean_metadata(p.get("metadata")),
         "mode": mode,
         "origin_context": None,
         "payment_intent": None,
@@ -254,7 +264,7 @@ def customer(now, p):
             "rendering_options": None,
         },
         "livemode": False,
-        "metadata": {k: v for k, v in (p.get("metadata") or {}).items() if v is not None},
+        "metadata": clean_metadata(p.get("metadata")),
         "name": p.get("name"),
         "next_invoice_sequence": 1,
         "phone": p.get("phone"),
@@ -658,7 +668,6 @@ def invoice(now, config, cus, *, billing_reason, currency, period, subscription=
         "issuer": {"type": "self"},
         "last_finalization_error": None,
         "latest_revision": None,
-        "lines": list_object([], f"/v1/invoices/{id}/lines", total_count=0),
         "livemode": False,
         "metadata": {},
         "next_payment_attempt": None,

@@ -172,6 +172,13 @@ def in_range(number, bounds):
     return all(checks[op](bound) for op, bound in bounds.items())
 
 
+def clean_metadata(metadata):
+    """Metadata for a new object: keys posted empty (unset markers) are left out."""
+    if not isinstance(metadata, dict):
+        return {}
+    return {k: v for k, v in metadata.items() if v is not None}
+
+
 def merge_metadata(current, update):
     """Apply a :class:`Metadata` update to a metadata dict."""
     if update is None:

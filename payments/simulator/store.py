@@ -7,6 +7,7 @@ import time
 from dataclasses import dataclass, field
 
 from .config import API_VERSION
+from .errors import no_such
 
 _ALPHABET = string.ascii_letters + string.digits
 
@@ -76,9 +77,12 @@ class Store:
     transaction) lives in :attr:`extra`.
     """
 
-    def __init__(self, clock):
+    def __init__(self, clock, config):
         self.clock = clock
+        self.config = config
         self.lock = threading.RLock()
+        # Notified whenever an idempotent request finishes (``/_sim/wait-idle``).
+        self.settled = threading.Condition(self.lock)
         self.reset()
 
     def reset(self):
@@ -105,6 +109,13 @@ class Store:
         obj = self.objects.get(id) if isinstance(id, str) else None
         if obj is None or (kind is not None and obj["object"] != kind):
             return None
+        return obj
+
+    def require(self, id, kind, param="id"):
+        """The object, or Stripe's "No such <kind>" error naming ``param``."""
+        obj = self.get(id, kind)
+        if obj is None:
+            raise no_such(kind, id, param)
         return obj
 
     def all(self, kind, where=None):
