@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("donations", __name__, template_folder="templates")
 
-from donations import views  # noqa: E402,F401
+
+@bp.record_once
+def _setup(state):
+    from donations import cli
+
+    cli.register(state.app)
+
+
+from donations import staff, views  # noqa: E402,F401

@@ -1,0 +1,306 @@
+"""Issuing receipts: which gifts get one, serial numbers, voiding and replacing.
+
+With ``CHARITY_REGISTRATION_NUMBER`` set, receipts are official donation receipts for
+income tax purposes (Canada Revenue Agency rules); without it they are acknowledgements
+that say no tax receipt is issued. Dates are in ``ORG_TIMEZONE``: a gift made at 21:00 on
+31 December in Toronto belongs to that year, whatever UTC says.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core import audit, clock
+from core.db import db, is_postgres
+from core.mail.services import queue_email
+from core.settings import get_setting
+from core.urls import absolute_url
+from donations.models import (
+    Donation,
+    DonationKind,
+    DonationStatus,
+    MonthlyGift,
+    Receipt,
+    ReceiptCounter,
+    ReceiptItem,
+    ReceiptKind,
+)
+from donations.receipts_pdf import GiftLine, ReceiptDocument, render_receipt_pdf
+
+#: An advantage up to the lesser of $75 and 10 % of the gift is ignored (de minimis).
+DE_MINIMIS_CAP = 7500
+# Above 80 % of the gift, the CRA does not see a gift at all: no receipt.
+
+SETTING_DEFAULTS = {
+    "receipts.min_amount": 0,  # cents; smaller gifts get a thank-you without a receipt
+    "receipts.place_of_issue": "Ottawa, Ontario",
+    "receipts.signer_name": "Dana Demo",
+    "receipts.signer_title": "Treasurer",
+}
+
+
+def setting(key):
+    return get_setting(key, SETTING_DEFAULTS[key])
+
+
+def official():
+    return bool(current_app.config.get("CHARITY_REGISTRATION_NUMBER"))
+
+
+def local_date(moment):
+    """The calendar date of an aware datetime where the organization is."""
+    return moment.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date()
+
+
+def year_bounds(year):
+    """The UTC instants at which ``year`` starts and ends where the organization is."""
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    start = datetime.combine(date(year, 1, 1), time(0), zone).astimezone(UTC)
+    end = datetime.combine(date(year + 1, 1, 1), time(0), zone).astimezone(UTC)
+    return start, end
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    advantage: int  # as printed (0 when de minimis)
+    eligible: int
+
+
+def eligibility(amount, advantage):
+    """Apply the CRA's advantage rules; None when no receipt may be issued."""
+    if advantage * 10 > amount * 8:  # more than 80 %, in whole cents
+        return None
+    if advantage <= DE_MINIMIS_CAP and advantage * 10 <= amount:
+        advantage = 0
+    return Eligibility(advantage=advantage, eligible=amount - advantage)
+
+
+def next_serial():
+    """The next serial number; the counter row stays locked until the transaction ends.
+
+    Two transactions issuing at once queue on the lock, so serials are consecutive and
+    never reused; a rolled-back transaction gives its number back.
+    """
+    insert = pg_insert if is_postgres() else sqlite_insert
+    db.session.execute(
+        insert(ReceiptCounter).values(id=1, last_serial=0).on_conflict_do_nothing(
+            index_elements=["id"]
+        )
+    )
+    counter = db.session.scalars(
+        sa.select(ReceiptCounter)
+        .where(ReceiptCounter.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+    counter.last_serial += 1
+    db.session.flush()
+    return counter.last_serial
+
+
+def receiptable(donation):
+    return donation.status == DonationStatus.paid and donation.kept > 0
+
+
+def issue(donations, *, annual=False, replaces=None):
+    """Issue one receipt for these gifts of one donor; None if the rules allow none."""
+    donations = [d for d in donations if receiptable(d)]
+    if not donations:
+        return None
+    amount = sum(d.kept for d in donations)
+    if amount < setting("receipts.min_amount") and replaces is None:
+        return None
+    rules = eligibility(amount, sum(d.advantage for d in donations))
+    if rules is None:
+        return None
+    first = donations[0]
+    dates = [local_date(d.received_at) for d in donations]
+    kind = ReceiptKind.official if official() else ReceiptKind.acknowledgement
+    config = current_app.config
+    receipt = Receipt(
+        kind=kind,
+        serial=next_serial() if kind == ReceiptKind.official else None,
+        year=max(dates).year,
+        annual=annual,
+        language=first.language,
+        issued_at=clock.now(),
+        issued_on=local_date(clock.now()),
+        received_on=None if annual else dates[0],
+        email=first.email,
+        donor_name=first.receipt_name,
+        donor_address=first.postal_address,
+        amount=amount,
+        advantage=rules.advantage,
+        advantage_description=" ; ".join(
+            d.advantage_description for d in donations if d.advantage_description
+        ) if rules.advantage else "",
+        eligible_amount=rules.eligible,
+        fund_name=first.fund.name(first.language) if not annual else "",
+        org_name=config["ORG_NAME"],
+        org_address=config["ORG_ADDRESS"],
+        registration_number=config.get("CHARITY_REGISTRATION_NUMBER"),
+        place_of_issue=setting("receipts.place_of_issue"),
+        signer_name=setting("receipts.signer_name"),
+        signer_title=setting("receipts.signer_title"),
+        replaces=replaces,
+        items=[
+            ReceiptItem(donation=d, received_on=day, amount=d.kept)
+            for d, day in zip(donations, dates, strict=True)
+        ],
+    )
+    db.session.add(receipt)
+    db.session.flush()
+    audit.record(
+        "receipt.issued",
+        receipt,
+        data={"serial": receipt.number, "amount": amount, "replaces": replaces and replaces.id},
+    )
+    return receipt
+
+
+def void(receipt, reason):
+    """Mark a receipt void; it is kept, and its gifts may be receipted again."""
+    if receipt.is_void:
+        return False
+    receipt.voided_at = clock.now()
+    receipt.void_reason = reason[:300]
+    for item in receipt.items:
+        item.current = False
+    db.session.flush()
+    audit.record("receipt.voided", receipt, data={"serial": receipt.number, "reason": reason})
+    return True
+
+
+def reconcile(donation, reason):
+    """Bring the gift's receipt in line with what the donor kept after a refund or dispute.
+
+    The receipt is voided and, for what remains, replaced by one that says it cancels and
+    replaces it (an annual receipt keeps its other gifts). Returns the new receipt, if any.
+    """
+    current = donation.current_receipt
+    if current is None:
+        return None
+    item = next(i for i in current.items if i.donation_id == donation.id)
+    if item.amount == donation.kept and receiptable(donation):
+        return None
+    donations = [i.donation for i in current.items]
+    void(current, reason)
+    replacement = issue(donations, annual=current.annual, replaces=current)
+    if replacement is not None:
+        send(replacement, template="donations/receipt_replaced")
+    return replacement
+
+
+def gifts_for_annual(year):
+    """Monthly gifts of ``year`` whose donors asked for one annual receipt, not yet receipted."""
+    start, end = year_bounds(year)
+    receipted = sa.select(ReceiptItem.donation_id).where(ReceiptItem.current.is_(True))
+    return db.session.scalars(
+        sa.select(Donation)
+        .join(MonthlyGift, Donation.monthly_gift_id == MonthlyGift.id)
+        .where(
+            Donation.kind == DonationKind.monthly,
+            MonthlyGift.annual_receipt.is_(True),
+            Donation.status == DonationStatus.paid,
+            Donation.received_at >= start,
+            Donation.received_at < end,
+            Donation.id.not_in(receipted),
+        )
+        .order_by(Donation.monthly_gift_id, Donation.received_at, Donation.id)
+    ).all()
+
+
+def issue_annual(year, progress=None):
+    """One receipt per monthly donor for ``year``; safe to run again (issues only what is new)."""
+    by_gift = {}
+    for donation in gifts_for_annual(year):
+        by_gift.setdefault(donation.monthly_gift_id, []).append(donation)
+    issued = []
+    for donations in by_gift.values():
+        receipt = issue(donations, annual=True)
+        if receipt is not None:
+            send(receipt, template="donations/receipt_annual")
+            issued.append(receipt)
+        if progress is not None:
+            progress(1)
+    return issued, len(by_gift)
+
+
+def document(receipt):
+    """The printable form of a receipt row."""
+    return ReceiptDocument(
+        kind=receipt.kind.value,
+        language=receipt.language,
+        serial=receipt.number,
+        org_name=receipt.org_name,
+        org_address=receipt.org_address,
+        place_of_issue=receipt.place_of_issue,
+        issued_on=receipt.issued_on,
+        donor_name=receipt.donor_name,
+        donor_address=receipt.donor_address,
+        amount=receipt.amount,
+        advantage=receipt.advantage,
+        advantage_description=receipt.advantage_description,
+        eligible_amount=receipt.eligible_amount,
+        received_on=receipt.received_on,
+        year=receipt.year if receipt.annual else None,
+        gifts=tuple(GiftLine(i.received_on, i.amount) for i in receipt.items)
+        if receipt.annual
+        else (),
+        registration_number=receipt.registration_number,
+        signer_name=receipt.signer_name,
+        signer_title=receipt.signer_title,
+        replaces_serial=receipt.replaces.number if receipt.replaces else None,
+        void=receipt.is_void,
+        void_reason=receipt.void_reason,
+        fund_name=receipt.fund_name,
+        org_website=current_app.config["BASE_URL"],
+    )
+
+
+def pdf(receipt):
+    return render_receipt_pdf(document(receipt))
+
+
+def filename(receipt):
+    if receipt.kind == ReceiptKind.official:
+        stem = "recu" if receipt.language == "fr" else "receipt"
+        return f"{stem}-{receipt.number}.pdf"
+    stem = "accuse-de-reception" if receipt.language == "fr" else "acknowledgement"
+    return f"{stem}-{receipt.id}.pdf"
+
+
+SUBJECTS = {
+    "donations/receipt_replaced": _l("Your corrected receipt"),
+    "donations/receipt_annual": _l("Your annual receipt"),
+    "donations/receipt": _l("Your receipt"),
+}
+
+
+def send(receipt, template="donations/receipt", extra=None):
+    """Email a receipt as a PDF attachment, in the donor's language."""
+    with force_locale(receipt.language):
+        context = {
+            "receipt": receipt,
+            "download_url": absolute_url("donations.receipt_pdf", token=receipt.token),
+            **(extra or {}),
+        }
+        return queue_email(
+            receipt.email,
+            template,
+            subject=SUBJECTS[template],
+            language=receipt.language,
+            context=context,
+            attachments=[(filename(receipt), "application/pdf", pdf(receipt))],
+        )
+
+
+def by_token(token):
+    return db.session.scalar(sa.select(Receipt).where(Receipt.token == token))

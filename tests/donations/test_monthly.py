@@ -1,0 +1,176 @@
+"""Monthly gifts: one gift per month paid, failures, amount changes, cancelling, annual receipts."""
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import requests
+import sqlalchemy as sa
+
+from core.db import db
+from donations import receipts as receipt_rules
+from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt
+from donations.services import manage_token
+from payments.models import Payment
+from tests.helpers import Mailbox, post_form
+
+
+def monthly(app, give, stripe_sim, amount="20", card="success", **extra):
+    extra.setdefault("annual_receipt", "y")
+    response, session_id = give(frequency="monthly", other_amount=amount, **extra)
+    assert response.status_code == 303
+    stripe_sim.pay(session_id, card=card)
+    with app.app_context():
+        gift = db.session.scalar(sa.select(MonthlyGift))
+        return gift.id, manage_token(gift)
+
+
+def gifts(app):
+    with app.app_context():
+        return [
+            (d.amount, d.status.value, d.payment_id is not None)
+            for d in db.session.scalars(sa.select(Donation).order_by(Donation.id))
+        ]
+
+
+def gift_row(app):
+    with app.app_context():
+        gift = db.session.scalar(sa.select(MonthlyGift))
+        db.session.expunge(gift)
+        return gift
+
+
+def test_the_first_month_is_one_gift_and_each_renewal_another(app, give, stripe_sim, deliver):
+    monthly(app, give, stripe_sim)
+    assert gifts(app) == [(2000, "paid", True)]
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == 1
+    for _ in range(3):
+        stripe_sim.advance(days=31)
+    assert gifts(app) == [(2000, "paid", True)] * 4
+    gift = gift_row(app)
+    assert gift.status == MonthlyStatus.active and gift.subscription_id.startswith("sub_")
+    # A welcome and thank-you for the first month only (an annual receipt comes in January).
+    [welcome] = deliver().to("dana@example.org")
+    assert "/donate/manage/" in Mailbox.text(welcome)
+    assert list(welcome.iter_attachments()) == []
+
+
+def test_monthly_without_annual_receipt_gets_a_receipt_each_month(
+    app, give, stripe_sim, deliver, charity
+):
+    monthly(app, give, stripe_sim, annual_receipt=None)
+    stripe_sim.advance(days=31)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Receipt)) == 2
+    assert len([m for m in deliver().to("dana@example.org") if list(m.iter_attachments())]) == 2
+
+
+def test_a_failing_card_emails_the_fix_link_once(app, client, give, stripe_sim, deliver):
+    gift_id, token = monthly(app, give, stripe_sim, card="renewal_fails")
+    stripe_sim.advance(days=31)
+    assert gift_row(app).status == MonthlyStatus.past_due
+    mailbox = deliver()
+    [failed] = [m for m in mailbox.to("dana@example.org")
+                if m["Subject"] == "Your monthly gift could not be processed"]
+    [link] = [u for u in Mailbox.links(failed) if "/donate/manage/" in u]
+    page = client.get(urlsplit(link).path)
+    assert page.status_code == 200
+    assert "The last payment failed: please update your card" in page.get_data(as_text=True)
+    assert 'id="open-portal"' in page.get_data(as_text=True)
+
+
+def test_an_amount_change_takes_effect_at_the_next_renewal(app, client, give, stripe_sim):
+    gift_id, token = monthly(app, give, stripe_sim, amount="20")
+    response = post_form(
+        client, f"/donate/manage/{token}/amount", {"amount": "35"},
+        token_from=f"/donate/manage/{token}",
+    )
+    assert response.status_code == 302
+    assert gifts(app) == [(2000, "paid", True)]  # this month is not charged again
+    stripe_sim.advance(days=31)
+    assert gifts(app) == [(2000, "paid", True), (3500, "paid", True)]
+    assert gift_row(app).amount == 3500
+
+
+def test_a_bad_new_amount_is_refused(app, client, give, stripe_sim):
+    gift_id, token = monthly(app, give, stripe_sim)
+    response = post_form(client, f"/donate/manage/{token}/amount", {"amount": "0.10"},
+                         token_from=f"/donate/manage/{token}")
+    assert response.status_code == 400
+    assert "The minimum is $1.00." in response.get_data(as_text=True)
+    assert gift_row(app).amount == 2000
+
+
+def test_cancelling_in_the_portal_ends_the_subscription(app, client, give, stripe_sim):
+    gift_id, token = monthly(app, give, stripe_sim)
+    response = post_form(client, f"/donate/manage/{token}/portal", {},
+                         token_from=f"/donate/manage/{token}")
+    assert response.status_code == 303 and "/p/session/bps_" in response.location
+    portal = requests.Session()
+    page = portal.get(response.location, timeout=10).text
+    sub_id = gift_row(app).subscription_id
+    assert sub_id in page
+    portal_path = urlsplit(response.location).path
+    done = portal.post(f"{stripe_sim.url}{portal_path}/subscriptions/{sub_id}/cancel",
+                       allow_redirects=False, timeout=10)
+    assert done.status_code == 303
+    gift = gift_row(app)
+    assert gift.status == MonthlyStatus.active and gift.cancel_at_period_end
+    assert "Ends at the end of this month" in client.get(f"/donate/manage/{token}").get_data(
+        as_text=True
+    )
+    stripe_sim.advance(days=31)
+    assert gift_row(app).status == MonthlyStatus.cancelled
+    stripe_sim.advance(days=31)
+    assert len(gifts(app)) == 1  # nothing after it ended
+
+
+def test_an_annual_receipt_sums_the_year_and_a_second_run_issues_nothing(
+    app, give, stripe_sim, deliver, charity
+):
+    # Start in February, so that three months fall in one year whatever today's date.
+    now = datetime.fromtimestamp(stripe_sim.call("GET", "/clock")["now"], UTC)
+    february = datetime(now.year + 1, 2, 1, 12, tzinfo=UTC)
+    stripe_sim.advance(seconds=int((february - now).total_seconds()))
+    monthly(app, give, stripe_sim, amount="20", cover_fee="y")
+    for _ in range(2):
+        stripe_sim.advance(days=31)
+    with app.app_context():
+        donations = db.session.scalars(sa.select(Donation)).all()
+        years = {receipt_rules.local_date(d.received_at).year for d in donations}
+        total = sum(d.total for d in donations)
+    assert years == {now.year + 1}
+    [year] = years
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["receipts", "annual", "--year", str(year)])
+    assert first.exit_code == 0, first.output
+    assert f"Issued 1 annual receipts for {year}" in first.output
+    second = runner.invoke(args=["receipts", "annual", "--year", str(year)])
+    assert f"Issued 0 annual receipts for {year}" in second.output
+    with app.app_context():
+        [receipt] = db.session.scalars(sa.select(Receipt)).all()
+        assert receipt.annual and receipt.amount == total == 3 * 2091  # $20 + the $0.91 fee
+        assert len(receipt.items) == 3
+    [mail] = [m for m in deliver().to("dana@example.org") if m["Subject"] == "Your annual receipt"]
+    assert list(mail.iter_attachments())
+
+
+def test_a_gift_at_9pm_on_december_31_in_toronto_belongs_to_that_year(app, funds):
+    from donations.models import DonationKind, DonationStatus, Fund
+
+    late = datetime(2027, 1, 1, 2, 0, tzinfo=UTC)  # 21:00 on 31 December 2026 in Toronto
+    with app.app_context():
+        fund = db.session.scalar(sa.select(Fund))
+        gift = MonthlyGift(
+            fund=fund, amount=1000, charged=1000, donor_name="Eve", email="eve@x.org",
+            address_line1="1 A St", city="Toronto", province="ON", postal_code="M5V 1A1",
+            status=MonthlyStatus.active,
+        )
+        db.session.add(Donation(kind=DonationKind.monthly, status=DonationStatus.paid, fund=fund,
+                                amount=1000, received_at=late, monthly_gift=gift,
+                                donor_name="Eve", email="eve@x.org", address_line1="1 A St",
+                                city="Toronto", province="ON", postal_code="M5V 1A1"))
+        db.session.commit()
+        assert receipt_rules.local_date(late).isoformat() == "2026-12-31"
+        assert [d.received_at for d in receipt_rules.gifts_for_annual(2026)] == [late]
+        assert receipt_rules.gifts_for_annual(2027) == []
