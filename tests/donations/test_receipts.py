@@ -1,0 +1,169 @@
+"""Receipt rules: advantages, serial numbers under concurrency, every CRA item in both languages."""
+
+import threading
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+import pytest
+import sqlalchemy as sa
+from pypdf import PdfReader
+
+from core import clock
+from core.db import db
+from donations import receipts
+from donations.models import Donation, DonationKind, DonationStatus, Fund, Receipt
+from tests.donation_fixtures import REGISTRATION
+from tests.helpers import TEST_DATABASE_URL, require
+
+
+@pytest.mark.parametrize(
+    ("amount", "advantage", "printed", "eligible"),
+    [
+        (20000, 0, 0, 20000),
+        (20000, 2000, 0, 20000),  # 10 % of $200: de minimis, ignored
+        (20000, 2001, 2001, 17999),  # just over 10 %
+        (100000, 7500, 0, 100000),  # $75 on $1,000: de minimis (the $75 cap)
+        (100000, 7501, 7501, 92499),  # over $75
+        (20000, 16000, 16000, 4000),  # exactly 80 %: still a receipt
+    ],
+)
+def test_advantage_rules(amount, advantage, printed, eligible):
+    rules = receipts.eligibility(amount, advantage)
+    assert (rules.advantage, rules.eligible) == (printed, eligible)
+
+
+@pytest.mark.parametrize(("amount", "advantage"), [(20000, 16001), (10000, 10000)])
+def test_no_receipt_when_the_advantage_is_over_80_percent(amount, advantage):
+    assert receipts.eligibility(amount, advantage) is None
+
+
+def paid_gift(fund, amount=5000, language="en", received_at=None, **donor):
+    details = dict(
+        donor_name="Marie Tremblay",
+        email="marie@example.org",
+        address_line1="45 rue Saint-Denis",
+        city="Montréal",
+        province="QC",
+        postal_code="H2X 3K8",
+    )
+    details.update(donor)
+    donation = Donation(
+        kind=DonationKind.one_time,
+        status=DonationStatus.paid,
+        fund=fund,
+        amount=amount,
+        language=language,
+        received_at=received_at or datetime(2026, 12, 31, 14, 0, tzinfo=UTC),
+        **details,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    return donation
+
+
+def pdf_text(data):
+    text = "\n".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages)
+    return " ".join(text.replace("\u00a0", " ").replace("\u202f", " ").split())
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("en", [
+            "Official donation receipt for income tax purposes", "Registration number",
+            REGISTRATION, "Serial number", "Place of issue", "Ottawa, Ontario",
+            "Date the gift was received", "December 31, 2026", "Date issued",
+            "Marie Tremblay", "45 rue Saint-Denis", "Montréal QC H2X 3K8",
+            "Amount of gift", "$500.00", "Value of advantage", "$0.00",
+            "Eligible amount of gift for tax purposes", "Dana Demo", "Treasurer",
+            "Canada Revenue Agency", "canada.ca/charities-giving",
+        ]),
+        ("fr", [
+            "Reçu officiel de don aux fins de l'impôt sur le revenu", "Numéro d'enregistrement",
+            REGISTRATION, "Lieu de délivrance", "Ottawa, Ontario",
+            "Date de réception du don", "31 décembre 2026", "Date de délivrance",
+            "Marie Tremblay", "45 rue Saint-Denis", "Montréal QC H2X 3K8",
+            "Montant du don", "500,00 $", "Valeur de l'avantage", "0,00 $",
+            "Montant admissible du don aux fins de l'impôt", "Dana Demo",
+            "Agence du revenu du Canada", "canada.ca/charities-giving",
+        ]),
+    ],
+)
+def test_an_issued_receipt_carries_every_cra_item(app_ctx, funds, charity, language, expected):
+    fund = db.session.scalar(sa.select(Fund))
+    clock.freeze(datetime(2027, 1, 5, 15, 0, tzinfo=UTC))
+    receipt = receipts.issue([paid_gift(fund, 50000, language)])
+    db.session.commit()
+    text = pdf_text(receipts.pdf(receipt))
+    for item in expected:
+        assert item in text, item
+    assert receipt.number in text  # the unique serial
+    assert receipt.issued_on == date(2027, 1, 5) and receipt.received_on == date(2026, 12, 31)
+
+
+def test_a_business_gift_is_receipted_to_the_business(app_ctx, funds, charity):
+    fund = db.session.scalar(sa.select(Fund))
+    receipt = receipts.issue([paid_gift(fund, organization_name="Pearson Peace Ltd.")])
+    assert receipt.donor_name == "Pearson Peace Ltd."
+
+
+def test_a_gift_is_receipted_at_most_once(app_ctx, funds, charity):
+    fund = db.session.scalar(sa.select(Fund))
+    gift = paid_gift(fund)
+    receipts.issue([gift])
+    db.session.commit()
+    with pytest.raises(sa.exc.IntegrityError):
+        receipts.issue([gift])
+    db.session.rollback()
+
+
+def test_the_minimum_receipt_amount(app_ctx, funds, charity):
+    from core.settings import set_setting
+
+    set_setting("receipts.min_amount", 2000)
+    fund = db.session.scalar(sa.select(Fund))
+    assert receipts.issue([paid_gift(fund, 1999)]) is None
+    assert receipts.issue([paid_gift(fund, 2000, email="b@example.org")]) is not None
+
+
+def test_serials_are_consecutive_and_voided_ones_are_kept(app_ctx, funds, charity):
+    fund = db.session.scalar(sa.select(Fund))
+    first = receipts.issue([paid_gift(fund)])
+    receipts.void(first, "entered twice")
+    second = receipts.issue([paid_gift(fund, email="x@example.org")])
+    db.session.commit()
+    assert second.serial == first.serial + 1
+    assert db.session.get(Receipt, first.id).is_void
+    text = pdf_text(receipts.pdf(first))
+    assert "VOID" in text and "entered twice" in text
+
+
+@pytest.mark.postgres
+def test_50_receipts_issued_concurrently_get_50_consecutive_serials(app, funds, charity):
+    require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+    with app.app_context():
+        assert db.engine.dialect.name == "postgresql"
+        fund = db.session.scalar(sa.select(Fund))
+        ids = [paid_gift(fund, email=f"d{n}@example.org").id for n in range(50)]
+        db.session.commit()
+    start = threading.Barrier(50)
+    errors = []
+
+    def issue_one(donation_id):
+        try:
+            with app.app_context():
+                start.wait()
+                receipts.issue([db.session.get(Donation, donation_id)])
+                db.session.commit()
+        except Exception as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=issue_one, args=(i,)) for i in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with app.app_context():
+        serials = sorted(db.session.scalars(sa.select(Receipt.serial)))
+    assert serials == list(range(serials[0], serials[0] + 50))
