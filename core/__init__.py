@@ -9,6 +9,8 @@ from flask_babel import get_locale
 
 from config import BASE_DIR, load_config
 from core import i18n, security
+from core.admin import add_view, init_admin
+from core.api import api_for, init_api
 from core.db import db
 from core.errors import register_errorhandlers
 from core.extensions import babel, csrf, limiter, login_manager, migrate
@@ -80,6 +82,8 @@ def register_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=i18n.select_locale)
     limiter.init_app(app)
+    init_api(app)
+    init_admin(app)
 
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
@@ -93,6 +97,8 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from core.accounts import bp as accounts_bp
+    from core.accounts.admin import UserView
+    from core.accounts.models import User
     from core.mail import bp as mail_bp
     from core.views import bp as core_bp
     from donations import bp as donations_bp
@@ -102,6 +108,7 @@ def register_blueprints(app):
     from shop import bp as shop_bp
     from treasurer import bp as treasurer_bp
 
+    add_view(app, UserView(User, db, name="Users", category="People"))
     for blueprint in (
         core_bp,
         accounts_bp,
@@ -114,6 +121,10 @@ def register_blueprints(app):
         treasurer_bp,
     ):
         app.register_blueprint(blueprint)
+
+    from donations.api import blp as donations_api
+
+    api_for(app).register_blueprint(donations_api)
 
 
 def register_request_hooks(app):

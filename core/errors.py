@@ -1,6 +1,8 @@
 """One family of domain errors, translated centrally to an HTML page or a JSON body."""
 
+import json
 import logging
+from collections.abc import Mapping
 
 from flask import jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
@@ -127,10 +129,20 @@ def wants_json():
     ]
 
 
-def error_response(status, code, message, headers=None):
-    """Render an error in the form the client asked for."""
+INVALID_JSON_MESSAGE = _l("The request body is not valid JSON.")
+
+#: Where webargs says a message came from; our bodies are JSON only, so the key is dropped.
+_ARGUMENT_LOCATIONS = {"json", "query", "querystring", "form", "headers", "cookies", "files",
+                       "view_args", "path"}
+
+
+def error_response(status, code, message, headers=None, fields=None):
+    """Render an error in the form the client asked for; ``fields`` go in JSON bodies only."""
     if wants_json():
-        response = jsonify({"error": {"code": code, "message": str(message)}})
+        body = {"code": code, "message": str(message)}
+        if fields:
+            body["fields"] = fields
+        response = jsonify({"error": body})
         response.status_code = status
     else:
         title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
@@ -150,7 +162,10 @@ def error_response(status, code, message, headers=None):
 def register_errorhandlers(app):
     @app.errorhandler(DomainError)
     def handle_domain_error(error):
-        return error_response(error.status, error.code, error.message)
+        fields = None
+        if isinstance(error, ValidationError) and error.field:
+            fields = {error.field: [str(error.message)]}
+        return error_response(error.status, error.code, error.message, fields=fields)
 
     @app.errorhandler(CSRFError)
     def handle_csrf_error(error):
@@ -160,15 +175,49 @@ def register_errorhandlers(app):
     def handle_http_error(error):
         status = error.code or 500
         message = MESSAGES.get(status, error.description)
+        code = CODES.get(status, "error")
         if status == 400 and getattr(error, "description", None) and getattr(
             error, "show_description", False
         ):
             message = error.description
-        return error_response(
-            status, CODES.get(status, "error"), message, headers=error.get_headers()
-        )
+        # webargs (under flask-smorest) and flask_smorest.abort put details in ``data``,
+        # and webargs the parsing error in ``exc``.
+        data = getattr(error, "data", None) or {}
+        fields = None
+        if status == 422 and (data.get("errors") or data.get("messages")):
+            fields = _field_messages(data.get("errors") or data["messages"])
+            code, message = ValidationError.code, ValidationError.default_message
+        elif status == 400 and isinstance(getattr(error, "exc", None), json.JSONDecodeError):
+            code, message = "invalid_json", INVALID_JSON_MESSAGE
+        return error_response(status, code, message, headers=error.get_headers(), fields=fields)
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
         log.exception("Unhandled error on %s %s", request.method, request.path)
         return error_response(500, CODES[500], MESSAGES[500])
+
+
+def _field_messages(messages):
+    """webargs' ``{"json": {"donor": {"email": [...]}}}`` as ``{"donor.email": ["..."]}``."""
+    if isinstance(messages, Mapping) and messages and set(messages) <= _ARGUMENT_LOCATIONS:
+        flat = {}
+        for inner in messages.values():
+            flat.update(field_messages(inner))
+        return flat
+    return field_messages(messages)
+
+
+def field_messages(messages, prefix=""):
+    """marshmallow's nested messages flattened to dotted paths, each message a string."""
+    if not isinstance(messages, Mapping):
+        items = messages if isinstance(messages, list | tuple) else [messages]
+        return {prefix or "_schema": [str(m) for m in items]}
+    flat = {}
+    for key, value in messages.items():
+        if key == "_schema" and prefix:  # the nested object as a whole, e.g. not an object
+            name = prefix
+        else:
+            name = f"{prefix}.{key}" if prefix else str(key)
+        for field, items in field_messages(value, name).items():
+            flat.setdefault(field, []).extend(items)
+    return flat

@@ -54,6 +54,19 @@ def _account_panel():
     return render_template("donations/_account_panel.html")
 
 
+def _treasurer_panel():
+    from datetime import date
+
+    from donations import services
+
+    totals = services.year_totals(services.this_year())
+    return render_template(
+        "donations/staff/_dashboard_panel.html",
+        totals=totals,
+        year_start=date(totals.year, 1, 1).isoformat(),
+    )
+
+
 def seed_funds():
     """The funds the migration creates, again, after a test empties the tables."""
     import sqlalchemy as sa
@@ -82,13 +95,18 @@ def _demo_goals():
 
 def register(app):
     from core import panels, seed
+    from core.admin import add_view
     from core.cli import add_command
+    from donations.admin import FundView
+    from donations.models import Fund
     from donations.services import purpose
     from payments.purposes import register_purpose
 
     register_purpose(app, purpose())
+    add_view(app, FundView(Fund, db, name="Funds", category="Donations"))
     add_command(app, receipts_cli)
     panels.register(app, "home", _fund_panel, order=10)
     panels.register(app, "get_involved", _fund_panel, order=10)
     panels.register(app, "account", _account_panel, order=10)
+    panels.register(app, "treasurer_dashboard", _treasurer_panel, order=10)
     seed.register(app, "funds", _demo_goals, order=10)

@@ -19,6 +19,8 @@ def concrete_urls(app, prefix):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(prefix) or "GET" not in rule.methods:
             continue
+        if rule.endpoint.endswith(".static"):  # stylesheets and scripts, public everywhere
+            continue
         values = {arg: 1 for arg in rule.arguments}
         urls.append(rule.build(values, append_unknown=False)[1])
     return urls

@@ -5,7 +5,6 @@ import sqlalchemy as sa
 
 from core.db import db
 from donations.models import Donation, MonthlyGift, MonthlyStatus
-from tests.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 

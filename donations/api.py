@@ -1,0 +1,55 @@
+"""The JSON API for funds and gifts, version 1 (registered by the app factory)."""
+
+from flask_smorest import Blueprint
+
+from core.api import ErrorSchema
+from core.db import db
+from core.errors import DomainError, ServiceUnavailable
+from core.extensions import limiter
+from donations import services
+from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
+
+blp = Blueprint(
+    "donations_api", __name__, url_prefix="/api/v1", description="Funds and gifts."
+)
+
+
+@blp.route("/funds", methods=["GET"])
+@blp.response(200, FundSchema(many=True))
+def funds():
+    """The funds a gift may go to, with what each has raised.
+
+    Names and descriptions follow `?lang=` or Accept-Language; both names are given too.
+    """
+    raised = services.raised_by_fund()
+    return [{"fund": fund, "raised": raised.get(fund.id, 0)} for fund in services.active_funds()]
+
+
+@blp.route("/donations", methods=["POST"])
+@limiter.limit("30 per hour")
+@blp.arguments(DonationRequestSchema)
+@blp.response(201, CheckoutSchema)
+@blp.alt_response(400, schema=ErrorSchema, description="Malformed JSON, or text with a NUL.")
+@blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many gifts from this address.")
+@blp.alt_response(
+    503,
+    schema=ErrorSchema,
+    description="Stripe did not answer (`payment_provider_unavailable`). Nothing was "
+    "charged; the attempt is kept.",
+)
+def create_donation(gift):
+    """Start a gift and its Stripe Checkout; send the donor to `checkout_url`."""
+    try:
+        donation = services.start_donation(gift)
+    except DomainError:
+        db.session.rollback()
+        raise
+    try:
+        url = services.open_checkout(donation)
+    except ServiceUnavailable:
+        db.session.commit()  # keep the attempt, as the donate form does
+        raise
+    expires_at = services.checkout_expires_at(donation)
+    db.session.commit()
+    return {"checkout_url": url, "donation_id": donation.id, "expires_at": expires_at}

@@ -1,0 +1,174 @@
+"""The treasurer's donation screens (under /treasurer)."""
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from core import clock
+from core.accounts.access import role_required
+from core.csv import stream_csv
+from core.db import db
+from core.errors import DomainError, ValidationError
+from core.i18n import current_language
+from donations import bp, receipts, services
+from donations.forms import (
+    KIND_LABELS,
+    METHOD_LABELS,
+    MONTHLY_STATUS_LABELS,
+    STATUS_LABELS,
+    DonationFilterForm,
+    DonationSettingsForm,
+    OfflineGiftForm,
+)
+
+LABELS = {
+    "kind": KIND_LABELS,
+    "status": STATUS_LABELS,
+    "monthly": MONTHLY_STATUS_LABELS,
+    "method": METHOD_LABELS,
+}
+
+
+def _render(template, status=200, **context):
+    return render_template(
+        template,
+        labels=LABELS,
+        local_date=receipts.local_date,
+        local_time=services.local_time,
+        **context,
+    ), status
+
+
+def _filter_form():
+    return DonationFilterForm(
+        formdata=request.args, funds=services.all_funds(), language=current_language()
+    )
+
+
+def _add_error(form, name, message):
+    field = getattr(form, name or "", None)
+    if field is None or not hasattr(field, "errors"):
+        flash(str(message), "error")
+        return
+    field.errors = [*field.errors, str(message)]
+
+
+@bp.route("/treasurer/donations")
+@role_required("treasurer")
+def staff_donations():
+    form = _filter_form()
+    if form.validate():
+        try:
+            results = services.search_donations(form.filters(), page=form.page_number)
+        except ValidationError as error:
+            _add_error(form, error.field, error.message)
+        else:
+            return _render(
+                "donations/staff/list.html", form=form, results=results, args=form.query_args()
+            )
+    return _render("donations/staff/list.html", 400, form=form, results=None, args={})
+
+
+@bp.route("/treasurer/donations.csv")
+@role_required("treasurer")
+def staff_export():
+    form = _filter_form()
+    if not form.validate():
+        raise ValidationError(
+            "; ".join(f"{form[name].label.text}: {', '.join(map(str, errors))}"
+                      for name, errors in form.errors.items())
+        )
+    rows = services.export_rows(form.filters())
+    today = receipts.local_date(clock.now()).isoformat()
+    return stream_csv(services.export_header(), rows, f"donations-{today}.csv")
+
+
+@bp.route("/treasurer/donations/<int:donation_id>")
+@role_required("treasurer")
+def staff_donation(donation_id):
+    return _render("donations/staff/detail.html", detail=services.donation_detail(donation_id))
+
+
+@bp.route("/treasurer/donations/<int:donation_id>/resend-receipt", methods=["POST"])
+@role_required("treasurer")
+def staff_resend_receipt(donation_id):
+    detail = services.donation_detail(donation_id)
+    try:
+        receipt = services.resend_receipt(detail.donation)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error.message), "error")
+    else:
+        db.session.commit()
+        flash(_("The receipt was sent again to %(email)s.", email=receipt.email), "success")
+    return redirect(url_for("donations.staff_donation", donation_id=donation_id), code=303)
+
+
+@bp.route("/treasurer/donors")
+@role_required("treasurer")
+def staff_donor():
+    summary = services.donor_summary(request.args.get("email", ""))
+    return _render("donations/staff/donor.html", summary=summary)
+
+
+@bp.route("/treasurer/donations/offline", methods=["GET", "POST"])
+@role_required("treasurer")
+def staff_offline_gift():
+    form = OfflineGiftForm(funds=services.active_funds(), language=current_language())
+    if request.method == "GET":
+        form.received_on.data = receipts.local_date(clock.now())
+    elif form.validate():
+        try:
+            donation, receipt = services.record_offline_gift(
+                fund=services.fund_by_slug(form.fund.data),
+                recorded_by=current_user,
+                **form.gift(),
+            )
+        except DomainError as error:
+            db.session.rollback()
+            _add_error(form, error.field, error.message)
+        else:
+            db.session.commit()
+            flash(_offline_message(donation, receipt, form.issue_receipt.data), "success")
+            return redirect(
+                url_for("donations.staff_donation", donation_id=donation.id), code=303
+            )
+    status = 400 if request.method == "POST" else 200
+    return _render(
+        "donations/staff/offline.html", status, form=form, de_minimis=receipts.DE_MINIMIS_CAP
+    )
+
+
+def _offline_message(donation, receipt, asked):
+    if receipt is not None and receipt.number:
+        return _("The gift is recorded. Receipt No. %(number)s was emailed to %(email)s.",
+                 number=receipt.number, email=receipt.email)
+    if receipt is not None:
+        return _("The gift is recorded. An acknowledgement was emailed to %(email)s.",
+                 email=receipt.email)
+    if not asked:
+        return _("The gift is recorded. No receipt was issued, as asked.")
+    return _("The gift is recorded, but no receipt was issued: %(reason)s",
+             reason=services.why_no_receipt(donation))
+
+
+@bp.route("/treasurer/donations/settings", methods=["GET", "POST"])
+@role_required("treasurer")
+def staff_settings():
+    language = current_language()
+    if request.method == "GET":
+        form = DonationSettingsForm.from_settings(services.current_settings(), language)
+        return _render("donations/staff/settings.html", form=form)
+    form = DonationSettingsForm(language=language)
+    if form.validate():
+        try:
+            services.save_settings(form.values())
+        except services.InvalidSettings as error:
+            db.session.rollback()
+            for key, message in error.problems.items():
+                _add_error(form, form.field_for(key).name, message)
+        else:
+            db.session.commit()
+            flash(_("The donation settings are saved."), "success")
+            return redirect(url_for("donations.staff_settings"), code=303)
+    return _render("donations/staff/settings.html", 400, form=form)
