@@ -19,6 +19,7 @@ from core import audit, clock
 from core.accounts.models import User
 from core.db import db
 from core.errors import Conflict, NotFound, ValidationError
+from core.i18n import current_language
 from core.mail.services import normalise_email, queue_email, record_consent
 from core.money import format_money, gross_up, to_decimal
 from core.settings import get_setting, set_setting
@@ -591,7 +592,8 @@ def why_no_receipt(donation):
         return _l("The gift was refunded or charged back, so its receipt is void.")
     if receipts.eligibility(donation.kept, donation.advantage) is None:
         return _l(
-            "The advantage is worth more than 80% of the gift, so no receipt may be issued."
+            "The advantage is worth more than %(share)s of the gift, so no receipt may be issued.",
+            share="80 %" if current_language() == "fr" else "80%",
         )
     gift = donation.monthly_gift
     if gift is not None and gift.annual_receipt:
