@@ -6,6 +6,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from flask import Flask, request
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
 from core import i18n, security
@@ -89,8 +90,6 @@ def register_extensions(app):
     login_manager.login_view = "accounts.login"
     login_manager.session_protection = "basic"
     login_manager.user_loader(load_session)
-    from flask_babel import lazy_gettext as _l
-
     login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
 
@@ -108,7 +107,7 @@ def register_blueprints(app):
     from shop import bp as shop_bp
     from treasurer import bp as treasurer_bp
 
-    add_view(app, UserView(User, db, name="Users", category="People"))
+    add_view(app, UserView(User, db, name=_l("Accounts"), category=_l("People")))
     for blueprint in (
         core_bp,
         accounts_bp,
@@ -146,7 +145,6 @@ def register_request_hooks(app):
 
 def register_template_helpers(app):
     from flask import current_app
-    from flask_babel import lazy_gettext as _l
 
     from core.accounts.access import has_role
     from core.accounts.models import Role

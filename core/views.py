@@ -1,7 +1,7 @@
 """The home page and the health checks."""
 
 import sqlalchemy as sa
-from flask import Blueprint, jsonify, render_template
+from flask import Blueprint, jsonify, redirect, render_template, url_for
 
 from core.db import db
 
@@ -11,6 +11,11 @@ bp = Blueprint("core", __name__)
 @bp.route("/")
 def home():
     return render_template("home.html")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.route("/healthz")

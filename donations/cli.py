@@ -3,6 +3,7 @@
 import click
 from flask import render_template
 from flask.cli import AppGroup
+from flask_babel import lazy_gettext as _l
 
 from core.db import db
 
@@ -103,7 +104,7 @@ def register(app):
     from payments.purposes import register_purpose
 
     register_purpose(app, purpose())
-    add_view(app, FundView(Fund, db, name="Funds", category="Donations"))
+    add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
     panels.register(app, "home", _fund_panel, order=10)
     panels.register(app, "get_involved", _fund_panel, order=10)

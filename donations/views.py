@@ -1,7 +1,9 @@
 """Donating, the thank-you page, funds, managing a monthly gift, receipts."""
 
 import sqlalchemy as sa
+from babel.numbers import format_decimal
 from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -95,7 +97,8 @@ def donate():
         "donations/donate.html",
         form=form,
         consent_wording=services.NEWS_CONSENT_WORDING,
-        fee_rate=services.fee_rate(),
+        fee_percent=format_decimal(services.fee_rate()[0], locale=get_locale()),
+        fee_fixed=services.fee_rate()[1],
     ), status
 
 
