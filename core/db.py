@@ -60,6 +60,11 @@ def is_postgres():
     return db.engine.dialect.name == "postgresql"
 
 
-def lock(query):
-    """Add ``FOR UPDATE`` to a select; SQLite ignores it and serialises writers anyway."""
-    return query.with_for_update()
+def locked(statement):
+    """Rows of a select, locked ``FOR UPDATE`` until the transaction ends, with fresh values.
+
+    SQLite has no row locks; it lets one writer at a time, which serves the same purpose.
+    """
+    return db.session.scalars(
+        statement.with_for_update().execution_options(populate_existing=True)
+    )

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import audit, clock
-from core.db import db, is_postgres
+from core.db import db, is_postgres, locked
 from core.mail.services import queue_email
 from core.settings import get_setting
 from core.urls import absolute_url
@@ -94,12 +94,7 @@ def next_serial():
             index_elements=["id"]
         )
     )
-    counter = db.session.scalars(
-        sa.select(ReceiptCounter)
-        .where(ReceiptCounter.id == 1)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    counter = locked(sa.select(ReceiptCounter).where(ReceiptCounter.id == 1)).one()
     counter.last_serial += 1
     db.session.flush()
     return counter.last_serial

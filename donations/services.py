@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, clock
 from core.accounts.models import User
-from core.db import db
+from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import current_language
 from core.mail.services import normalise_email, queue_email, record_consent
@@ -69,6 +69,20 @@ def limits():
 
 def fee_rate():
     return setting("donations.fee_percent"), setting("donations.fee_fixed")
+
+
+def check_online_amount(amount):
+    """Refuse a gift outside the limits staff set for giving online."""
+    low, high = limits()
+    if not low <= amount <= high:
+        raise ValidationError(
+            _l(
+                "Please give between %(low)s and %(high)s online.",
+                low=format_money(low),
+                high=format_money(high),
+            ),
+            field="amount",
+        )
 
 
 def with_fee_covered(amount):
@@ -159,16 +173,7 @@ def start_donation(request):
 
     Then :func:`open_checkout` sends the visitor to Stripe.
     """
-    low, high = limits()
-    if not low <= request.amount <= high:
-        raise ValidationError(
-            _l(
-                "Please give between %(low)s and %(high)s online.",
-                low=format_money(low),
-                high=format_money(high),
-            ),
-            field="amount",
-        )
+    check_online_amount(request.amount)
     if not request.fund.active:
         raise ValidationError(_l("Please choose a fund."), field="fund")
     if request.tribute_kind and not request.tribute_name.strip():
@@ -272,12 +277,7 @@ def donation_for_session(session_id):
 
 
 def _lock(donation_id):
-    return db.session.scalars(
-        sa.select(Donation)
-        .where(Donation.id == donation_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    return locked(sa.select(Donation).where(Donation.id == donation_id)).one()
 
 
 # -- monthly gifts ---------------------------------------------------------------------------
@@ -301,16 +301,7 @@ def manage_url(gift):
 
 def change_monthly_amount(gift, new_amount):
     """Change what a monthly gift gives from the next month on (no proration)."""
-    low, high = limits()
-    if not low <= new_amount <= high:
-        raise ValidationError(
-            _l(
-                "Please give between %(low)s and %(high)s online.",
-                low=format_money(low),
-                high=format_money(high),
-            ),
-            field="amount",
-        )
+    check_online_amount(new_amount)
     running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
     if not running or not gift.subscription_id:
         raise Conflict(_l("This monthly gift cannot be changed any more."))

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import clock
-from core.db import db, is_postgres
+from core.db import db, is_postgres, locked
 from core.settings import get_setting, set_setting
 from payments import payouts, services
 from payments.gateway import API_VERSION, ObjectMissing, gateway
@@ -65,12 +65,7 @@ def store_event(event, source="webhook"):
 
 def process_event(event_id):
     """Handle a stored event once; returns its outcome. The caller commits or rolls back."""
-    event = db.session.scalars(
-        sa.select(StripeEvent)
-        .where(StripeEvent.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    event = locked(sa.select(StripeEvent).where(StripeEvent.id == event_id)).first()
     if event is None:
         raise LookupError(event_id)
     if event.processed_at is not None:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 
 from core import audit, clock
-from core.db import db
+from core.db import db, locked
 from payments.gateway import gateway
 from payments.models import Dispute, Payment, Payout, PayoutLine, Refund
 
@@ -17,12 +17,7 @@ from payments.models import Dispute, Payment, Payout, PayoutLine, Refund
 def sync_payout(payout_id):
     """Mirror a payout's state; flag it for fetching once Stripe says it is reconciled."""
     stripe_payout = gateway().retrieve_payout(payout_id)
-    payout = db.session.scalars(
-        sa.select(Payout)
-        .where(Payout.stripe_payout_id == payout_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    payout = locked(sa.select(Payout).where(Payout.stripe_payout_id == payout_id)).first()
     if payout is None:
         payout = Payout(stripe_payout_id=payout_id, amount=0, status="")
         db.session.add(payout)

@@ -16,7 +16,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from core import audit, clock
-from core.db import db
+from core.db import db, locked
 from core.errors import Conflict, ValidationError
 from core.money import split_pro_rata
 from payments.gateway import gateway
@@ -246,18 +246,14 @@ def retry_checkout(payment):
 # -- finding and locking payments ------------------------------------------------------------
 
 
-def _locked(query):
-    return db.session.scalars(query.with_for_update().execution_options(populate_existing=True))
-
-
 def lock_payment(payment_id):
-    return _locked(sa.select(Payment).where(Payment.id == payment_id)).first()
+    return locked(sa.select(Payment).where(Payment.id == payment_id)).first()
 
 
 def _lock_by(column, value):
     if not value:
         return None
-    return _locked(sa.select(Payment).where(column == value)).first()
+    return locked(sa.select(Payment).where(column == value)).first()
 
 
 def _payment_from_metadata(metadata):
@@ -400,7 +396,7 @@ def original_payment_for_subscription(subscription_id, metadata=None):
     """The payment whose Checkout started a subscription, locked."""
     payment = _payment_from_metadata(metadata)
     if payment is None and subscription_id:
-        payment = _locked(
+        payment = locked(
             sa.select(Payment)
             .where(Payment.subscription_id == subscription_id, Payment.renewal_of_id.is_(None))
             .order_by(Payment.id)

@@ -106,3 +106,14 @@ def load_payment(app, payment_id):
 def payments_count(app):
     with app.app_context():
         return db.session.scalar(sa.select(sa.func.count()).select_from(Payment))
+
+
+@pytest.fixture
+def short_timeout(app):
+    """A gateway that gives up on Stripe after half a second."""
+    saved = app.config["STRIPE_TIMEOUT"]
+    app.config["STRIPE_TIMEOUT"] = 0.5
+    app.extensions.pop("stripe_gateway", None)
+    yield
+    app.config["STRIPE_TIMEOUT"] = saved
+    app.extensions.pop("stripe_gateway", None)

@@ -53,16 +53,6 @@ def session_id_of(url):
     return urlsplit(url).path.rsplit("/", 1)[-1]
 
 
-@pytest.fixture
-def short_timeout(app):
-    """A gateway that gives up on Stripe after half a second."""
-    saved = app.config["STRIPE_TIMEOUT"]
-    app.config["STRIPE_TIMEOUT"] = 0.5
-    app.extensions.pop("stripe_gateway", None)
-    yield
-    app.config["STRIPE_TIMEOUT"] = saved
-    app.extensions.pop("stripe_gateway", None)
-
 
 # -- funds ------------------------------------------------------------------------------------
 

@@ -18,17 +18,6 @@ from payments.services import Line, Part, open_checkout, return_url, start_check
 from tests.helpers import csrf_token, free_port
 
 
-@pytest.fixture
-def short_timeout(app):
-    """A gateway that gives up on Stripe after half a second."""
-    saved = app.config["STRIPE_TIMEOUT"]
-    app.config["STRIPE_TIMEOUT"] = 0.5
-    app.extensions.pop("stripe_gateway", None)
-    yield
-    app.config["STRIPE_TIMEOUT"] = saved
-    app.extensions.pop("stripe_gateway", None)
-
-
 def sim_sessions(stripe_sim):
     response = requests.get(
         f"{stripe_sim.url}/v1/checkout/sessions",
