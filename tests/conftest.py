@@ -14,8 +14,8 @@ from core.db import db
 from tests.helpers import (
     CHROMIUM_FLAGS,
     CI,
+    POSTGRES,
     ROOT,
-    TEST_DATABASE_URL,
     LiveServer,
     Mailbox,
     SimControl,
@@ -86,7 +86,7 @@ WEBHOOK_SECRETS = ("whsec_test_current", "whsec_test_next")
 @pytest.fixture(scope="session")
 def app(smtp_server, live_port, sim_port):
     if CI:
-        require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+        require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
     app = create_app(
         config={
             "MAIL_SERVER": "127.0.0.1",

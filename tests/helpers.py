@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+POSTGRES = bool(TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"))
 REDIS_URL = os.environ.get("REDIS_URL")
 ROOT = Path(__file__).resolve().parent.parent
 

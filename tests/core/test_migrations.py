@@ -8,7 +8,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import make_url
 
 from core.db import db
-from tests.helpers import TEST_DATABASE_URL, require
+from tests.helpers import POSTGRES, TEST_DATABASE_URL, require
 
 
 def alembic_config(app):
@@ -47,7 +47,7 @@ def test_upgrade_and_downgrade_on_sqlite(app, tmp_path):
 
 @pytest.mark.postgres
 def test_upgrade_and_downgrade_on_postgresql(app):
-    require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
     name = "mondial_migrations_test"
     admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -63,7 +63,7 @@ def test_upgrade_and_downgrade_on_postgresql(app):
 
 @pytest.mark.postgres
 def test_the_audit_log_refuses_updates_in_postgresql(app_ctx):
-    require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
     from core import audit
 
     audit.record("test.done", actor="test")

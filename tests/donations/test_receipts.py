@@ -11,9 +11,10 @@ from pypdf import PdfReader
 from core import clock
 from core.db import db
 from donations import receipts
-from donations.models import Donation, DonationKind, DonationStatus, Fund, Receipt
+from donations.models import Donation, DonationKind, Fund, Receipt
 from tests.donation_fixtures import REGISTRATION
-from tests.helpers import TEST_DATABASE_URL, require
+from tests.factories import DonationFactory, MonthlyGiftFactory
+from tests.helpers import POSTGRES, require
 
 
 @pytest.mark.parametrize(
@@ -37,28 +38,8 @@ def test_no_receipt_when_the_advantage_is_over_80_percent(amount, advantage):
     assert receipts.eligibility(amount, advantage) is None
 
 
-def paid_gift(fund, amount=5000, language="en", received_at=None, **donor):
-    details = dict(
-        donor_name="Marie Tremblay",
-        email="marie@example.org",
-        address_line1="45 rue Saint-Denis",
-        city="Montréal",
-        province="QC",
-        postal_code="H2X 3K8",
-    )
-    details.update(donor)
-    donation = Donation(
-        kind=DonationKind.one_time,
-        status=DonationStatus.paid,
-        fund=fund,
-        amount=amount,
-        language=language,
-        received_at=received_at or datetime(2026, 12, 31, 14, 0, tzinfo=UTC),
-        **details,
-    )
-    db.session.add(donation)
-    db.session.flush()
-    return donation
+def paid_gift(fund, amount=5000, language="en", **details):
+    return DonationFactory(fund=fund, amount=amount, language=language, **details)
 
 
 def pdf_text(data):
@@ -101,6 +82,32 @@ def test_an_issued_receipt_carries_every_cra_item(app_ctx, funds, charity, langu
     assert receipt.issued_on == date(2027, 1, 5) and receipt.received_on == date(2026, 12, 31)
 
 
+def test_a_partial_refund_of_one_month_reissues_the_annual_receipt(app_ctx, funds, charity):
+
+    fund = db.session.scalar(sa.select(Fund))
+    gift = MonthlyGiftFactory(fund=fund, email="annual@example.org")
+    months = [
+        DonationFactory(
+            fund=fund, kind=DonationKind.monthly, monthly_gift=gift, amount=2000,
+            email="annual@example.org", received_at=datetime(2026, m, 15, 17, tzinfo=UTC),
+        )
+        for m in (3, 4, 5)
+    ]
+    db.session.commit()
+    [annual], donors = receipts.issue_annual(2026)
+    assert (annual.amount, donors, len(annual.items)) == (6000, 1, 3)
+
+    months[1].refunded = 500  # as the refund handler leaves it
+    replacement = receipts.reconcile(months[1], reason="refund")
+    db.session.commit()
+    assert annual.is_void and replacement.replaces_id == annual.id
+    assert replacement.annual and replacement.amount == 5500
+    assert sorted(i.amount for i in replacement.items) == [1500, 2000, 2000]
+    text = pdf_text(receipts.pdf(replacement))
+    assert f"This receipt cancels and replaces receipt No. {annual.number}" in text
+    assert receipts.issue_annual(2026) == ([], 0)  # nothing left to receipt
+
+
 def test_a_business_gift_is_receipted_to_the_business(app_ctx, funds, charity):
     fund = db.session.scalar(sa.select(Fund))
     receipt = receipts.issue([paid_gift(fund, organization_name="Pearson Peace Ltd.")])
@@ -140,7 +147,7 @@ def test_serials_are_consecutive_and_voided_ones_are_kept(app_ctx, funds, charit
 
 @pytest.mark.postgres
 def test_50_receipts_issued_concurrently_get_50_consecutive_serials(app, funds, charity):
-    require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"
         fund = db.session.scalar(sa.select(Fund))

@@ -14,7 +14,7 @@ import stripe
 from core.db import db
 from payments.models import Payment, PaymentStatus, StripeEvent
 from tests.conftest import WEBHOOK_SECRETS
-from tests.helpers import TEST_DATABASE_URL, require
+from tests.helpers import POSTGRES, require
 from tests.payment_fixtures import load_payment
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 @pytest.fixture(autouse=True)
 def _postgres_only(app):
-    require(TEST_DATABASE_URL, "PostgreSQL (TEST_DATABASE_URL)")
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
     with app.app_context():
         assert db.engine.dialect.name == "postgresql"
 
