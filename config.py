@@ -71,6 +71,8 @@ class Config:
     LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
     RESET_LIMIT_PER_IP = "10 per hour"
+    # Pages a payer comes back to from Stripe; each visit asks Stripe about the session.
+    RETURN_PAGE_LIMIT = "60 per minute"
     REGISTER_LIMIT_PER_ACCOUNT = "5 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"
 

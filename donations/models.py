@@ -188,7 +188,9 @@ class Donation(TimestampMixin, DonorDetails, db.Model):
 
     fund: Mapped[Fund] = relationship()
     monthly_gift: Mapped[MonthlyGift | None] = relationship(back_populates="donations")
-    receipt_items: Mapped[list["ReceiptItem"]] = relationship(back_populates="donation")
+    receipt_items: Mapped[list["ReceiptItem"]] = relationship(
+        back_populates="donation", order_by="ReceiptItem.id"
+    )
 
     @property
     def total(self):

@@ -193,11 +193,39 @@ def reconcile(donation, reason):
     return replacement
 
 
-def gifts_for_annual(year):
+def replaced_by(receipt):
+    return db.session.scalar(sa.select(Receipt).where(Receipt.replaces_id == receipt.id))
+
+
+def restore(donation, reason):
+    """After a refund failed, put the whole gift back on a receipt in force.
+
+    The gift's last receipt may have been voided without a replacement (a full refund), or
+    replaced by one without this gift (an annual receipt keeps the other months): the
+    newest receipt of that chain is replaced by one that includes the gift again.
+    """
+    if donation.current_receipt is not None:
+        return reconcile(donation, reason)
+    if not donation.receipt_items:
+        return None
+    newest = max((item.receipt for item in donation.receipt_items), key=lambda r: r.id)
+    while (later := replaced_by(newest)) is not None:
+        newest = later
+    gifts = [item.donation for item in newest.items]
+    if donation not in gifts:
+        gifts.append(donation)
+    void(newest, reason)
+    replacement = issue(gifts, annual=newest.annual, replaces=newest)
+    if replacement is not None:
+        send(replacement, template="donations/receipt_replaced")
+    return replacement
+
+
+def _annual_gifts(year):
     """Monthly gifts of ``year`` whose donors asked for one annual receipt, not yet receipted."""
     start, end = year_bounds(year)
     receipted = sa.select(ReceiptItem.donation_id).where(ReceiptItem.current.is_(True))
-    return db.session.scalars(
+    return (
         sa.select(Donation)
         .join(MonthlyGift, Donation.monthly_gift_id == MonthlyGift.id)
         .where(
@@ -209,23 +237,29 @@ def gifts_for_annual(year):
             Donation.id.not_in(receipted),
         )
         .order_by(Donation.monthly_gift_id, Donation.received_at, Donation.id)
-    ).all()
+    )
 
 
-def issue_annual(year, progress=None):
-    """One receipt per monthly donor for ``year``; safe to run again (issues only what is new)."""
-    by_gift = {}
-    for donation in gifts_for_annual(year):
-        by_gift.setdefault(donation.monthly_gift_id, []).append(donation)
-    issued = []
-    for donations in by_gift.values():
-        receipt = issue(donations, annual=True)
-        if receipt is not None:
-            send(receipt, template="donations/receipt_annual")
-            issued.append(receipt)
-        if progress is not None:
-            progress(1)
-    return issued, len(by_gift)
+def gifts_for_annual(year):
+    return db.session.scalars(_annual_gifts(year)).all()
+
+
+def annual_donors(year):
+    """The monthly gifts with gifts in ``year`` still to receipt."""
+    return sorted({d.monthly_gift_id for d in gifts_for_annual(year)})
+
+
+def issue_annual_for(monthly_gift_id, year):
+    """The annual receipt of one monthly donor, their gifts locked while it is issued.
+
+    A refund handled at the same moment waits for it (and then corrects the receipt), or
+    goes first (and the receipt shows what is left): never a receipt for money returned.
+    """
+    donations = locked(_annual_gifts(year).where(Donation.monthly_gift_id == monthly_gift_id)).all()
+    receipt = issue(donations, annual=True)
+    if receipt is not None:
+        send(receipt, template="donations/receipt_annual")
+    return receipt
 
 
 def document(receipt):

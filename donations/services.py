@@ -267,7 +267,7 @@ def checkout_expires_at(donation):
 
 def donation_for_session(session_id):
     """The gift a Checkout Session paid for, with its payment recorded if it was paid."""
-    payment = payments.confirm_checkout(session_id)
+    payment = payments.confirm_on_return(session_id)
     if payment is None:
         return None
     for allocation in payment.allocations:
@@ -326,8 +326,10 @@ def change_monthly_amount(gift, new_amount):
         ],
         "proration_behavior": "none",
     }
-    key = f"donation-monthly:{gift.id}:amount {charged}:{clock.timestamp()}"
-    gateway().update_subscription(gift.subscription_id, params, key)
+    from payments.models import Payment
+
+    first_payment = db.session.get(Payment, gift.donations[0].payment_id)
+    payments.update_subscription(first_payment, gift.subscription_id, params)
     previous = gift.amount
     gift.amount, gift.charged = new_amount, charged
     audit.record("monthly_gift.amount_changed", gift, data={"from": previous, "to": new_amount})
@@ -991,11 +993,16 @@ def on_paid(allocation):
     donation_states.move(donation, DonationStatus.paid, actor="stripe")
     donation.received_at = payment.paid_at or clock.now()
     gift = donation.monthly_gift
-    first_month = gift is not None and gift.status == MonthlyStatus.pending
-    if first_month:
+    # The first month is the payment that started the subscription, whatever order Stripe's
+    # events came in (the subscription may already say it is active).
+    first_month = gift is not None and payment.renewal_of_id is None
+    if gift is not None:
+        gift.subscription_id = gift.subscription_id or payment.subscription_id
+        gift.customer_id = gift.customer_id or payment.customer_id
+    # Cancelled here means an earlier Checkout of it expired before this one was paid.
+    if first_month and gift.status in (MonthlyStatus.pending, MonthlyStatus.cancelled):
         gift.status = MonthlyStatus.active
-        gift.subscription_id = payment.subscription_id
-        gift.customer_id = payment.customer_id
+        gift.cancelled_at = None
         audit.record("monthly_gift.started", gift, actor="stripe")
     receipt = None
     if gift is None or not gift.annual_receipt:
@@ -1030,20 +1037,7 @@ def on_refund_failed(allocation, amount, refund):
     if donation.status == DonationStatus.refunded and donation.refunded < donation.total:
         donation_states.move(donation, DonationStatus.paid, actor="stripe")
     audit.record("donation.refund_failed", donation, actor="stripe", data={"amount": amount})
-    current = donation.current_receipt
-    if current is not None:
-        receipts.reconcile(donation, reason="refund failed")
-    else:
-        # A full refund had voided the receipt: issue it again, replacing the void one.
-        voided = next(
-            (i.receipt for i in reversed(donation.receipt_items) if i.receipt.is_void), None
-        )
-        if voided is not None:
-            replacement = receipts.issue(
-                [i.donation for i in voided.items], annual=voided.annual, replaces=voided
-            )
-            if replacement is not None:
-                receipts.send(replacement, template="donations/receipt_replaced")
+    receipts.restore(donation, reason="refund failed")
 
 
 def on_disputed(allocation, amount, dispute):
@@ -1100,6 +1094,10 @@ def on_renewed(original, payment):
 def on_renewal_failed(original, invoice):
     first = db.session.get(Donation, original.row_id)
     gift = first.monthly_gift
+    if invoice.get("status") == "paid" or invoice.get("billing_reason") == "subscription_create":
+        return  # a retry already succeeded, or Checkout itself is handling the first payment
+    if gift.status in (MonthlyStatus.pending, MonthlyStatus.cancelled):
+        return  # late news about a gift that has not started or has ended
     if gift.last_failed_invoice == invoice["id"]:
         return  # Stripe retries the same invoice; one email is enough
     gift.last_failed_invoice = invoice["id"]
@@ -1132,7 +1130,8 @@ def on_subscription_updated(original, subscription):
     gift.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
     gift.current_period_end = _period_end(subscription)
     status = subscription.get("status")
-    if status == "active" and gift.status in (MonthlyStatus.past_due, MonthlyStatus.pending):
+    # Only the first payment starts a gift (on_paid); this only follows later changes.
+    if status == "active" and gift.status == MonthlyStatus.past_due:
         gift.status = MonthlyStatus.active
     elif status in ("past_due", "unpaid") and gift.status == MonthlyStatus.active:
         gift.status = MonthlyStatus.past_due

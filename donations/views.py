@@ -2,7 +2,16 @@
 
 import sqlalchemy as sa
 from babel.numbers import format_decimal
-from flask import abort, flash, make_response, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -116,6 +125,7 @@ def _to_checkout(donation):
 
 
 @bp.route("/donate/thanks")
+@limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
 def thanks():
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_"):
@@ -124,12 +134,9 @@ def thanks():
     if donation is None:
         abort(404)
     db.session.commit()
-    return render_template(
-        "donations/thanks.html",
-        donation=donation,
-        receipt=donation.current_receipt,
-        manage_url=services.manage_url(donation.monthly_gift) if donation.monthly_gift else None,
-    )
+    # The address holds only Stripe's session id, which may end up in a shared history:
+    # the receipt and the link to manage a monthly gift go by email, not on this page.
+    return render_template("donations/thanks.html", donation=donation)
 
 
 @bp.route("/funds")

@@ -37,15 +37,23 @@ class MalformedEvent(ValueError):
     pass
 
 
-def store_event(event, source="webhook"):
-    """Insert the event unless its id is already stored; True if it was new."""
+def check_event(event):
+    """The parts of an event we rely on; MalformedEvent if it is not shaped like one."""
     try:
         event_id = event["id"]
         event_type = event["type"]
         created = datetime.fromtimestamp(int(event["created"]), UTC)
         obj = event["data"]["object"]
-    except (KeyError, TypeError, ValueError) as error:
+    except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
         raise MalformedEvent(f"not a Stripe event: {error}") from None
+    if not isinstance(event_id, str) or not isinstance(event_type, str):
+        raise MalformedEvent("not a Stripe event: id and type must be strings")
+    return event_id, event_type, created, obj
+
+
+def store_event(event, source="webhook"):
+    """Insert the event unless its id is already stored; True if it was new."""
+    event_id, event_type, created, obj = check_event(event)
     values = {
         "id": event_id,
         "type": event_type,
@@ -80,7 +88,8 @@ def process_event(event_id):
             log.info("Event %s is in API version %s; using it as a pointer", event.id,
                      event.api_version)
         try:
-            result = handler(obj)
+            with db.session.begin_nested():  # undo what the handler wrote if it gives up
+                result = handler(obj)
         except ObjectMissing:
             result = None  # Stripe itself has no such object: nothing of ours to change
         outcome = "applied" if result is not None else "unknown_object"

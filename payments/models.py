@@ -39,6 +39,8 @@ payment_states = StateMachine(
             PaymentStatus.expired,
         },
         PaymentStatus.failed: {PaymentStatus.succeeded},
+        # An expired payment that Stripe says was paid after all (an earlier session of it).
+        PaymentStatus.expired: {PaymentStatus.succeeded},
     },
 )
 

@@ -4,14 +4,17 @@ Fetching a payout's transactions can mean thousands of lines, so the webhook onl
 the payout (``needs_sync``); the worker's ``payouts.sync`` task does the fetching.
 """
 
+import logging
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 from core import audit, clock
-from core.db import db, locked
+from core.db import db, is_postgres, locked
 from payments.gateway import gateway
 from payments.models import Dispute, Payment, Payout, PayoutLine, Refund
+
+log = logging.getLogger(__name__)
 
 
 def sync_payout(payout_id):
@@ -88,13 +91,35 @@ def _match(line):
         line.payment_id = dispute.payment_id if dispute else None
 
 
+def _claim_flagged(skip):
+    """Lock one flagged payout that no other worker holds (and not in ``skip``), or None."""
+    query = (
+        sa.select(Payout)
+        .where(Payout.needs_sync.is_(True), Payout.id.not_in(skip or [0]))
+        .order_by(Payout.id)
+        .limit(1)
+    )
+    if is_postgres():
+        query = query.with_for_update(skip_locked=True)
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+
+
 def sync_flagged(progress=None):
-    """The worker task: fetch the lines of every payout flagged by a webhook."""
-    done = 0
-    ids = db.session.scalars(sa.select(Payout.id).where(Payout.needs_sync.is_(True))).all()
-    for payout_id in ids:
-        payout = db.session.get(Payout, payout_id)
-        fetch_lines(payout, progress)
-        db.session.commit()
-        done += 1
+    """The worker task: fetch the lines of every flagged payout, each in its own transaction.
+
+    Several workers (or the worker and a cron job) share the work; a payout that fails is
+    left flagged for the next round and does not stop the others.
+    """
+    done, failed = 0, set()
+    while (payout := _claim_flagged(failed)) is not None:
+        payout_id = payout.id
+        try:
+            fetch_lines(payout, progress)
+            db.session.commit()
+            done += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("Payout %s could not be fetched", payout_id)
+            failed.add(payout_id)
+    db.session.rollback()
     return done

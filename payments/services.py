@@ -19,7 +19,7 @@ from core import audit, clock
 from core.db import db, locked
 from core.errors import Conflict, ValidationError
 from core.money import split_pro_rata
-from payments.gateway import gateway
+from payments.gateway import ObjectMissing, gateway
 from payments.models import (
     Allocation,
     Dispute,
@@ -208,6 +208,15 @@ def latest_attempt(payment, operation=CHECKOUT):
     return attempts[-1] if attempts else None
 
 
+def update_subscription(payment, subscription_id, params):
+    """Change a subscription through a stored attempt, keyed like every other request."""
+    attempt = _new_attempt(payment, "subscription.update", params)
+    attempt.sent_at = clock.now()
+    result = gateway().update_subscription(subscription_id, params, attempt.key)
+    attempt.result_id = result["id"]
+    return result
+
+
 def open_checkout(payment):
     """Send the payment's Checkout attempt to Stripe and return the hosted page's address.
 
@@ -228,6 +237,7 @@ def open_checkout(payment):
 
 def retry_checkout(payment):
     """Try again after Stripe did not answer: the same request, or a fresh one once it is stale."""
+    payment = lock_payment(payment.id)  # two quick clicks must not both add an attempt
     if payment.status != PaymentStatus.pending:
         raise Conflict(_l("This payment is no longer waiting to be paid."))
     attempt = latest_attempt(payment)
@@ -267,8 +277,11 @@ def _payment_from_metadata(metadata):
 def lock_payment_for_session(session):
     payment = _lock_by(Payment.checkout_session_id, session["id"])
     if payment is None:
-        # We may have lost Stripe's answer to the create call: our metadata still names us.
+        # We may have lost Stripe's answer to the create call: our metadata still names us,
+        # and so does the reference only our sessions carry.
         payment = _payment_from_metadata(session.get("metadata"))
+        if payment is not None and session.get("client_reference_id") != f"payment-{payment.id}":
+            return None
         if payment is not None and payment.checkout_session_id is None:
             payment.checkout_session_id = session["id"]
     return payment
@@ -362,6 +375,24 @@ def expire_payment(payment, reason="expired"):
     return True
 
 
+def confirm_on_return(session_id):
+    """:func:`confirm_checkout` for a page the payer comes back to, which must not fail.
+
+    A session id that is not Stripe's or not ours gives None (a 404); a payment whose amount
+    needs a person is shown as still being confirmed, the webhook keeps the error.
+    """
+    try:
+        return confirm_checkout(session_id)
+    except ObjectMissing:
+        return None
+    except AmountMismatch:
+        db.session.rollback()
+        log.error("Checkout %s needs a person: the amount differs", session_id)
+        return db.session.scalar(
+            sa.select(Payment).where(Payment.checkout_session_id == session_id)
+        )
+
+
 def checkout_ended_unpaid(session_id, reason):
     """``checkout.session.expired`` or ``async_payment_failed``."""
     session = gateway().retrieve_checkout_session(session_id)
@@ -370,6 +401,8 @@ def checkout_ended_unpaid(session_id, reason):
         return None
     if session["status"] == "complete" and session.get("payment_status") == "paid":
         return confirm_checkout(session_id)  # the failure was followed by a success
+    if payment.checkout_session_id not in (None, session["id"]):
+        return payment  # an earlier attempt's session ended; the payment goes on with a newer one
     expire_payment(payment, reason)
     return payment
 
@@ -423,6 +456,8 @@ def record_invoice(invoice_id):
         return original
     existing = db.session.scalar(sa.select(Payment).where(Payment.invoice_id == invoice["id"]))
     if existing is not None:
+        if existing.status != PaymentStatus.succeeded:
+            _record_invoice_payment(existing, invoice)
         return existing
     renewal = Payment(
         amount=invoice["amount_paid"],
@@ -596,14 +631,14 @@ def sync_refund(stripe_refund):
     payment = payment_for_charge(stripe_refund["charge"]) if stripe_refund.get("charge") else None
     if payment is None:
         return None
-    refund = db.session.scalar(
-        sa.select(Refund).where(Refund.stripe_refund_id == stripe_refund["id"])
-    )
+    # Locked and re-read: a webhook may have applied this refund while we were asking Stripe.
+    refund = locked(sa.select(Refund).where(Refund.stripe_refund_id == stripe_refund["id"])).first()
     if refund is None:
         ours = (stripe_refund.get("metadata") or {}).get("refund_id")
-        refund = db.session.get(Refund, int(ours)) if ours and ours.isdigit() else None
-        if refund is not None and refund.payment_id != payment.id:
-            refund = None
+        if ours and ours.isdigit():
+            refund = locked(
+                sa.select(Refund).where(Refund.id == int(ours), Refund.payment_id == payment.id)
+            ).first()
     if refund is None:
         split = _split_refund(payment, stripe_refund["amount"])
         refund = Refund(

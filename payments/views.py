@@ -25,10 +25,11 @@ def webhook():
         return jsonify(error={"code": "bad_signature", "message": "Signature check failed."}), 400
     try:
         event = json.loads(payload)
-        outcome = inbox.receive(event)
+        inbox.check_event(event)
     except (ValueError, inbox.MalformedEvent):
-        db.session.rollback()
         return jsonify(error={"code": "malformed", "message": "Not a Stripe event."}), 400
+    try:
+        outcome = inbox.receive(event)
     except Exception:
         current_app.logger.exception("Stripe event not handled")
         return jsonify(error={"code": "not_handled", "message": "Recorded; will retry."}), 500
@@ -39,12 +40,13 @@ webhook.skip_input_check = True  # signed by Stripe; stored exactly as sent
 
 
 @bp.route("/payments/return")
+@limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
 def checkout_return():
     """Where Stripe sends a payer back; features usually give their own success page."""
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_"):
         abort(404)
-    payment = services.confirm_checkout(session_id)
+    payment = services.confirm_on_return(session_id)
     if payment is None:
         abort(404)
     db.session.commit()

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from core.db import db
 from donations.models import Donation, MonthlyGift, MonthlyStatus
+from tests.helpers import Mailbox
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +49,7 @@ def test_a_guest_gives_25_dollars_to_mondial_in_french(
 
 
 def test_a_member_starts_and_cancels_a_monthly_gift(
-    app, client, live_server, page, stripe_sim, funds, make_user
+    app, client, live_server, page, stripe_sim, funds, make_user, deliver
 ):
     make_user(email="mia@example.org", password="mia's long password", name="Mia Member")
     page.goto(f"{live_server.url}/login")
@@ -69,7 +70,10 @@ def test_a_member_starts_and_cancels_a_monthly_gift(
     page.check("#card-success")
     page.click("#pay")
     page.wait_for_url(f"{live_server.url}/donate/thanks?session_id=cs_test_*")
-    page.click("text=manage my monthly gift")
+    assert "We have emailed you a link to change or stop your monthly gift" in page.content()
+    [welcome] = deliver().to("mia@example.org")
+    [manage] = [u for u in Mailbox.links(welcome) if "/donate/manage/" in u]
+    page.goto(manage)
 
     page.wait_for_selector("#gift-status:has-text('Active')")
     page.click("#open-portal")
