@@ -5,7 +5,6 @@ so a test can advance days (subscriptions renew, tokens expire) without waiting.
 The offset lives in this process only; it exists for development and tests.
 """
 
-import time
 from datetime import UTC, datetime, timedelta
 
 _offset = timedelta(0)
@@ -57,7 +56,3 @@ def reset():
     global _offset, _frozen
     _offset = timedelta(0)
     _frozen = None
-
-
-def monotonic():
-    return time.monotonic()

@@ -185,9 +185,13 @@ def reconcile(donation, reason):
     item = next(i for i in current.items if i.donation_id == donation.id)
     if item.amount == donation.kept and receiptable(donation):
         return None
-    donations = [i.donation for i in current.items]
-    void(current, reason)
-    replacement = issue(donations, annual=current.annual, replaces=current)
+    return _replace(current, [i.donation for i in current.items], reason)
+
+
+def _replace(receipt, donations, reason):
+    """Void a receipt and issue one that cancels and replaces it, for what is still given."""
+    void(receipt, reason)
+    replacement = issue(donations, annual=receipt.annual, replaces=receipt)
     if replacement is not None:
         send(replacement, template="donations/receipt_replaced")
     return replacement
@@ -214,11 +218,7 @@ def restore(donation, reason):
     gifts = [item.donation for item in newest.items]
     if donation not in gifts:
         gifts.append(donation)
-    void(newest, reason)
-    replacement = issue(gifts, annual=newest.annual, replaces=newest)
-    if replacement is not None:
-        send(replacement, template="donations/receipt_replaced")
-    return replacement
+    return _replace(newest, gifts, reason)
 
 
 def _annual_gifts(year):

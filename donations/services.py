@@ -40,7 +40,7 @@ from donations.models import (
 )
 from payments import services as payments
 from payments.gateway import gateway
-from payments.models import Allocation, Payment
+from payments.models import Payment
 from payments.purposes import Purpose
 
 PURPOSE = "donation"
@@ -1050,14 +1050,8 @@ def on_dispute_closed(allocation, amount, dispute):
     if dispute.status != "lost" or donation.status != DonationStatus.paid:
         return
     donation_states.move(donation, DonationStatus.charged_back, actor="stripe")
-    receipt = donation.current_receipt
-    if receipt is not None:
-        receipts.void(receipt, "charged back")
-        others = [i.donation for i in receipt.items if i.donation_id != donation.id]
-        if others:  # an annual receipt keeps the other months
-            replacement = receipts.issue(others, annual=receipt.annual, replaces=receipt)
-            if replacement is not None:
-                receipts.send(replacement, template="donations/receipt_replaced")
+    # The receipt is voided; an annual one is replaced for the other months.
+    receipts.reconcile(donation, reason="charged back")
 
 
 def on_renewed(original, payment):
@@ -1167,12 +1161,4 @@ def purpose():
         subscription_updated=on_subscription_updated,
         subscription_cancelled=on_subscription_cancelled,
         describe=describe,
-    )
-
-
-def allocation_for(donation):
-    return db.session.scalar(
-        sa.select(Allocation).where(
-            Allocation.purpose == PURPOSE, Allocation.row_id == donation.id
-        )
     )

@@ -219,9 +219,6 @@ class Gateway:
             self.client.v1.events.list, {"created": {"gte": int(created_gte)}, "limit": 100}
         )
 
-    def retrieve_event(self, event_id):
-        return self._call(self.client.v1.events.retrieve, event_id)
-
     def retrieve_object(self, kind, object_id):
         """Fetch the current state of an object named by an event (the ``object`` field)."""
         retrieve = {

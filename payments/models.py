@@ -104,10 +104,6 @@ class Payment(TimestampMixin, db.Model):
         return sum(r.amount for r in self.refunds if r.status == RefundStatus.succeeded)
 
     @property
-    def amount_disputed_lost(self):
-        return sum(d.amount for d in self.disputes if d.status == "lost")
-
-    @property
     def is_refunded(self):
         return self.is_paid and self.amount_refunded >= self.amount
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from core import audit, clock
@@ -185,11 +184,12 @@ def _new_attempt(payment, operation, params, refund=None):
     number = 1 + max(
         (a.number for a in payment.attempts if a.operation == operation), default=0
     )
-    row_id = refund.id if refund is not None else payment.id
-    kind = "refund" if refund is not None else payment.allocations[0].purpose
-    anchor = payment.allocations[0].row_id if refund is None else row_id
+    if refund is not None:
+        purpose, row_id = "refund", refund.id
+    else:
+        purpose, row_id = payment.allocations[0].purpose, payment.allocations[0].row_id
     # purpose:row id:attempt n; the random tail keeps keys unique across database resets.
-    key = f"{kind}:{anchor}:attempt {number}:{secrets.token_hex(4)}"
+    key = f"{purpose}:{row_id}:attempt {number}:{secrets.token_hex(4)}"
     attempt = StripeAttempt(
         key=key,
         operation=operation,
@@ -742,9 +742,3 @@ def return_url(endpoint, **values):
 
 def payment_by_token(token):
     return db.session.scalar(sa.select(Payment).where(Payment.token == token))
-
-
-def configured_fee():
-    """The card fee the simulator and the fee-cover arithmetic use: (percent, fixed cents)."""
-    config = current_app.config
-    return config.get("STRIPE_FEE_PERCENT", "2.9"), config.get("STRIPE_FEE_FIXED", 30)
