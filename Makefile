@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint translations extract worker bench clean
+.PHONY: run test lint format lock translations extract worker bench clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,21 @@ run: $(VENV)/.runtime $(COMPILED)
 ## test: ruff, then the whole pytest suite
 test: $(VENV)/.dev $(COMPILED)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## lock: pin every package, transitive ones too, from requirements.in and requirements-dev.in
+lock: $(VENV)/.dev
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
 
 ## extract: refresh the catalogs from the code and templates
 extract: $(VENV)/.dev

@@ -24,9 +24,9 @@ def _bool(value, default=False):
 def _normalise_db_url(url):
     """Let plain ``postgresql://`` URLs use the psycopg 3 driver we install."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -183,9 +183,7 @@ class DevelopmentConfig(Config):
             # No key: talk to the local simulator that `make run` starts.
             port = environ.get("STRIPE_SIMULATOR_PORT") or cls.STRIPE_SIMULATOR_PORT
             settings["STRIPE_SECRET_KEY"] = "sk_test_simulator"
-            settings["STRIPE_API_BASE"] = (
-                settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
-            )
+            settings["STRIPE_API_BASE"] = settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
         return settings
@@ -209,9 +207,8 @@ class TestingConfig(Config):
         settings = super().from_environ(environ)
         settings["SECRET_KEY"] = environ.get("SECRET_KEY") or "testing-secret-key"
         settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
-            environ.get("TEST_DATABASE_URL") or "sqlite:///" + str(
-                BASE_DIR / "instance" / "test.db"
-            )
+            environ.get("TEST_DATABASE_URL")
+            or "sqlite:///" + str(BASE_DIR / "instance" / "test.db")
         )
         settings["REDIS_URL"] = environ.get("REDIS_URL") or "memory://"
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
@@ -275,15 +272,11 @@ def load_config(environ=None, overrides=None):
     environ = os.environ if environ is None else environ
     name = (environ.get("APP_ENV") or "development").strip().lower()
     if name not in CONFIGS:
-        raise ConfigError(
-            f"APP_ENV={name!r} is not one of: {', '.join(sorted(CONFIGS))}"
-        )
+        raise ConfigError(f"APP_ENV={name!r} is not one of: {', '.join(sorted(CONFIGS))}")
     cls = CONFIGS[name]
     settings = cls.from_environ(environ)
     settings.update(overrides or {})
     problems = cls.problems(settings)
     if problems:
-        raise ConfigError(
-            "Refusing to start in production: " + "; ".join(problems) + "."
-        )
+        raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
     return settings

@@ -67,8 +67,16 @@ def wait_for(url, process, timeout=60):
 def gunicorn(app_spec, port, env, cwd):
     binary = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn"
     process = subprocess.Popen(
-        [binary, "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         app_spec],
+        [
+            binary,
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app_spec,
+        ],
         cwd=cwd,
         env=env,
     )
@@ -87,8 +95,7 @@ def stop(process):
 def signed(body):
     timestamp = int(time.time())
     signature = stripe.WebhookSignature._compute_signature(f"{timestamp}.{body}", SECRET)
-    return {"Stripe-Signature": f"t={timestamp},v1={signature}",
-            "Content-Type": "application/json"}
+    return {"Stripe-Signature": f"t={timestamp},v1={signature}", "Content-Type": "application/json"}
 
 
 def drive(url, bodies, threads=8):
@@ -136,23 +143,41 @@ def main():
     processes = []
     try:
         simulator = subprocess.Popen(
-            [sys.executable, "-m", "payments.simulator.server", "--port", str(sim_port),
-             "--secret", SECRET],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                sys.executable,
+                "-m",
+                "payments.simulator.server",
+                "--port",
+                str(sim_port),
+                "--secret",
+                SECRET,
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         processes.append(simulator)
         wait_for(f"{sim_url}/_sim/clock", simulator)
-        subprocess.run([sys.executable, "-m", "flask", "db", "upgrade"], cwd=ROOT, env=env,
-                       check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "flask", "db", "upgrade"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
 
         bodies = prepare_events(env, sim_url, args.payments)
-        print(f"Prepared {len(bodies)} signed checkout.session.completed events "
-              f"({args.payments} payments) on PostgreSQL, Stripe simulated in its own process.")
+        print(
+            f"Prepared {len(bodies)} signed checkout.session.completed events "
+            f"({args.payments} payments) on PostgreSQL, Stripe simulated in its own process."
+        )
 
         app_server = gunicorn("bench.bench_app:app", app_port, env, ROOT)
         processes.append(app_server)
-        seconds, statuses = drive(f"http://127.0.0.1:{app_port}/stripe/webhook", bodies,
-                                  args.threads)
+        seconds, statuses = drive(
+            f"http://127.0.0.1:{app_port}/stripe/webhook", bodies, args.threads
+        )
         assert statuses == [200] * len(bodies), sorted(set(statuses))
         applied = count_applied(bench_url)
         assert applied == len(bodies), f"{applied} applied of {len(bodies)}"
@@ -163,10 +188,18 @@ def main():
         hello_dir.mkdir(parents=True, exist_ok=True)
         (hello_dir / "hello.py").write_text(HELLO)
         hello_server = subprocess.Popen(
-            [shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn",
-             "--workers", "2", "--bind", f"127.0.0.1:{hello_port}", "--log-level", "warning",
-             "hello:app"],
-            cwd=hello_dir, env=env,
+            [
+                shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or "gunicorn",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{hello_port}",
+                "--log-level",
+                "warning",
+                "hello:app",
+            ],
+            cwd=hello_dir,
+            env=env,
         )
         processes.append(hello_server)
         wait_for(f"http://127.0.0.1:{hello_port}/", hello_server)
@@ -177,12 +210,18 @@ def main():
 
         rate = len(bodies) / seconds
         hello_rate = len(bodies) / hello_seconds
-        print(f"webhook, verified + stored + applied: {len(bodies)} events in {seconds:.2f} s "
-              f"= {rate:.1f} events/s")
-        print(f"Flask hello-world, same server:       {len(bodies)} requests in "
-              f"{hello_seconds:.2f} s = {hello_rate:.1f} requests/s")
-        print(f"ratio: {rate / hello_rate:.3f} (webhook / hello-world); "
-              f"gunicorn 2 sync workers, {args.threads} client threads, {os.cpu_count()} cores")
+        print(
+            f"webhook, verified + stored + applied: {len(bodies)} events in {seconds:.2f} s "
+            f"= {rate:.1f} events/s"
+        )
+        print(
+            f"Flask hello-world, same server:       {len(bodies)} requests in "
+            f"{hello_seconds:.2f} s = {hello_rate:.1f} requests/s"
+        )
+        print(
+            f"ratio: {rate / hello_rate:.3f} (webhook / hello-world); "
+            f"gunicorn 2 sync workers, {args.threads} client threads, {os.cpu_count()} cores"
+        )
     finally:
         for process in processes:
             stop(process)
@@ -215,13 +254,18 @@ def prepare_events(env, sim_url, count):
                 db.session.commit()
                 open_checkout(payment)
                 db.session.commit()
-                control.post(f"{sim_url}/_sim/checkout/sessions/{payment.checkout_session_id}/pay",
-                             json={"card": "success"}, timeout=30).raise_for_status()
+                control.post(
+                    f"{sim_url}/_sim/checkout/sessions/{payment.checkout_session_id}/pay",
+                    json={"card": "success"},
+                    timeout=30,
+                ).raise_for_status()
         events = control.get(f"{sim_url}/_sim/events", timeout=30).json()["data"]
         wanted = [e["id"] for e in events if e["type"] == "checkout.session.completed"]
         headers = {"Authorization": "Bearer sk_test_bench"}
-        return [control.get(f"{sim_url}/v1/events/{event_id}", headers=headers,
-                            timeout=30).text for event_id in wanted]
+        return [
+            control.get(f"{sim_url}/v1/events/{event_id}", headers=headers, timeout=30).text
+            for event_id in wanted
+        ]
     finally:
         os.environ.clear()
         os.environ.update(saved)

@@ -192,4 +192,3 @@ class Object(ma.fields.Nested):
         "null": REQUIRED,
         "type": _l("Please send a JSON object."),
     }
-

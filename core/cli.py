@@ -26,8 +26,12 @@ users = AppGroup("users", help="Manage accounts.")
 
 @users.command("create")
 @click.option("--email", required=True)
-@click.option("--role", default="member", show_default=True,
-              type=click.Choice(["member", "moderator", "treasurer", "admin"]))
+@click.option(
+    "--role",
+    default="member",
+    show_default=True,
+    type=click.Choice(["member", "moderator", "treasurer", "admin"]),
+)
 @click.option("--name", default="")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def users_create(email, role, name, password):
@@ -46,8 +50,9 @@ def users_create(email, role, name, password):
 
 @users.command("set-role")
 @click.option("--email", required=True)
-@click.option("--role", required=True,
-              type=click.Choice(["member", "moderator", "treasurer", "admin"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["member", "moderator", "treasurer", "admin"])
+)
 def users_set_role(email, role):
     """Change an account's role."""
     from core.accounts.models import Role

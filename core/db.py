@@ -65,6 +65,4 @@ def locked(statement):
 
     SQLite has no row locks; it lets one writer at a time, which serves the same purpose.
     """
-    return db.session.scalars(
-        statement.with_for_update().execution_options(populate_existing=True)
-    )
+    return db.session.scalars(statement.with_for_update().execution_options(populate_existing=True))

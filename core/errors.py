@@ -124,16 +124,26 @@ def wants_json():
     if request.path.startswith("/api/"):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes[
-        "text/html"
-    ]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 INVALID_JSON_MESSAGE = _l("The request body is not valid JSON.")
 
 #: Where webargs says a message came from; our bodies are JSON only, so the key is dropped.
-_ARGUMENT_LOCATIONS = {"json", "query", "querystring", "form", "headers", "cookies", "files",
-                       "view_args", "path"}
+_ARGUMENT_LOCATIONS = {
+    "json",
+    "query",
+    "querystring",
+    "form",
+    "headers",
+    "cookies",
+    "files",
+    "view_args",
+    "path",
+}
 
 
 def error_response(status, code, message, headers=None, fields=None):
@@ -146,9 +156,10 @@ def error_response(status, code, message, headers=None, fields=None):
         response.status_code = status
     else:
         title = TITLES.get(status, TITLES[500] if status >= 500 else TITLES[400])
-        response = render_template(
-            "errors/error.html", status=status, title=title, message=message
-        ), status
+        response = (
+            render_template("errors/error.html", status=status, title=title, message=message),
+            status,
+        )
         from flask import make_response
 
         response = make_response(response)
@@ -176,8 +187,10 @@ def register_errorhandlers(app):
         status = error.code or 500
         message = MESSAGES.get(status, error.description)
         code = CODES.get(status, "error")
-        if status == 400 and getattr(error, "description", None) and getattr(
-            error, "show_description", False
+        if (
+            status == 400
+            and getattr(error, "description", None)
+            and getattr(error, "show_description", False)
         ):
             message = error.description
         # webargs (under flask-smorest) and flask_smorest.abort put details in ``data``,

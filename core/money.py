@@ -64,9 +64,7 @@ def parse_amount(text, *, locale="en", min_cents=None, max_cents=None, field="am
         raise InvalidAmount(field=field)
     whole, decimals = match.group(1), match.group(2) or ""
     if len(decimals) > 2:
-        raise InvalidAmount(
-            _l("Amounts have at most two decimals (cents)."), field=field
-        )
+        raise InvalidAmount(_l("Amounts have at most two decimals (cents)."), field=field)
     if len(whole) > 12:
         raise InvalidAmount(_l("That amount is too large."), field=field)
     cents = int(whole) * 100 + int((decimals + "00")[:2])
@@ -184,4 +182,3 @@ def split_pro_rata(total, weights):
     for i in order[:leftover]:
         shares[i] += 1
     return [sign * s for s in shares]
-

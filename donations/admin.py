@@ -21,12 +21,18 @@ class FundView(StaffModelView):
         "position": _l("Order"),
     }
     column_formatters = {
-        "goal": lambda view, context, model, name: format_money(model.goal)
-        if model.goal is not None
-        else "",
+        "goal": lambda view, context, model, name: (
+            format_money(model.goal) if model.goal is not None else ""
+        ),
     }
     form_columns = (
-        "slug", "name_en", "name_fr", "description_en", "description_fr", "goal", "active",
+        "slug",
+        "name_en",
+        "name_fr",
+        "description_en",
+        "description_fr",
+        "goal",
+        "active",
         "position",
     )
     form_overrides = {"goal": MoneyField}

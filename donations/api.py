@@ -9,9 +9,7 @@ from core.extensions import limiter
 from donations import services
 from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
 
-blp = Blueprint(
-    "donations_api", __name__, url_prefix="/api/v1", description="Funds and gifts."
-)
+blp = Blueprint("donations_api", __name__, url_prefix="/api/v1", description="Funds and gifts.")
 
 
 @blp.route("/funds", methods=["GET"])

@@ -11,21 +11,36 @@ receipts_cli = AppGroup("receipts", help="Donation receipts.")
 
 # The funds every installation starts with. Migration 0003 inserts a frozen copy of these.
 FUNDS = [
-    ("general", "General fund", "Fonds général",
-     "Where the need is greatest: our advocacy for a stronger United Nations.",
-     "Là où le besoin est le plus grand : notre travail pour des Nations Unies plus fortes."),
-    ("mondial", "Mondial publication", "Publication Mondial",
-     "Our biannual magazine, written by members and experts and sent across Canada.",
-     "Notre magazine semestriel, écrit par des membres et des spécialistes et diffusé partout "
-     "au Canada."),
-    ("peacekeeping", "Canadians for UN Peacekeeping",
-     "Canadiens pour le maintien de la paix de l'ONU",
-     "Tracking Canada's peacekeeping commitments and calling for steady support.",
-     "Suivre les engagements du Canada envers le maintien de la paix et réclamer un appui "
-     "constant."),
-    ("take-action", "Take Action", "Passez à l'action",
-     "Letters to the Prime Minister and the campaigns that carry them.",
-     "Les lettres au premier ministre et les campagnes qui les portent."),
+    (
+        "general",
+        "General fund",
+        "Fonds général",
+        "Where the need is greatest: our advocacy for a stronger United Nations.",
+        "Là où le besoin est le plus grand : notre travail pour des Nations Unies plus fortes.",
+    ),
+    (
+        "mondial",
+        "Mondial publication",
+        "Publication Mondial",
+        "Our biannual magazine, written by members and experts and sent across Canada.",
+        "Notre magazine semestriel, écrit par des membres et des spécialistes et diffusé partout "
+        "au Canada.",
+    ),
+    (
+        "peacekeeping",
+        "Canadians for UN Peacekeeping",
+        "Canadiens pour le maintien de la paix de l'ONU",
+        "Tracking Canada's peacekeeping commitments and calling for steady support.",
+        "Suivre les engagements du Canada envers le maintien de la paix et réclamer un appui "
+        "constant.",
+    ),
+    (
+        "take-action",
+        "Take Action",
+        "Passez à l'action",
+        "Letters to the Prime Minister and the campaigns that carry them.",
+        "Les lettres au premier ministre et les campagnes qui les portent.",
+    ),
 ]
 
 
@@ -49,7 +64,8 @@ def _fund_panel():
     from donations import services
 
     return render_template(
-        "donations/_fund_panel.html", funds=services.active_funds(),
+        "donations/_fund_panel.html",
+        funds=services.active_funds(),
         raised=services.raised_by_fund(),
     )
 
@@ -79,8 +95,16 @@ def seed_funds():
 
     for position, (slug, en, fr, den, dfr) in enumerate(FUNDS):
         if db.session.scalar(sa.select(Fund.id).where(Fund.slug == slug)) is None:
-            db.session.add(Fund(slug=slug, name_en=en, name_fr=fr, description_en=den,
-                                description_fr=dfr, position=position))
+            db.session.add(
+                Fund(
+                    slug=slug,
+                    name_en=en,
+                    name_fr=fr,
+                    description_en=den,
+                    description_fr=dfr,
+                    position=position,
+                )
+            )
 
 
 def _demo_goals():

@@ -229,8 +229,7 @@ class DayField(DateField):
     def pre_validate(self, form):
         if self.data is not None and not YEARS[0] <= self.data.year <= YEARS[1]:
             raise ValidationError(
-                _l("Please enter a date between %(low)s and %(high)s.", low=YEARS[0],
-                   high=YEARS[1])
+                _l("Please enter a date between %(low)s and %(high)s.", low=YEARS[0], high=YEARS[1])
             )
 
 
@@ -241,8 +240,13 @@ class ChoiceField(SelectField):
         if self.data and self.data not in {c[0] for c in self.iter_choices()}:
             # str(): a lazy string counts as safe HTML, and the value is what the visitor typed.
             raise ValidationError(
-                str(_l("“%(value)s” is not one of the choices for %(field)s.",
-                       value=self.data[:50], field=self.label.text))
+                str(
+                    _l(
+                        "“%(value)s” is not one of the choices for %(field)s.",
+                        value=self.data[:50],
+                        field=self.label.text,
+                    )
+                )
             )
 
 
@@ -333,12 +337,15 @@ class OfflineGiftForm(DonorFields, FlaskForm):
         ],
     )
     reference = StringField(_l("Cheque number or note"), validators=[Length(max=100)])
-    received_on = DayField(_l("Date received"),
-                           validators=[InputRequired(message=_l("Please give the date."))])
-    advantage = StringField(_l("Value of any advantage (for example, a dinner ticket)"),
-                            default="0")
-    advantage_description = StringField(_l("Description of the advantage"),
-                                        validators=[Length(max=300)])
+    received_on = DayField(
+        _l("Date received"), validators=[InputRequired(message=_l("Please give the date."))]
+    )
+    advantage = StringField(
+        _l("Value of any advantage (for example, a dinner ticket)"), default="0"
+    )
+    advantage_description = StringField(
+        _l("Description of the advantage"), validators=[Length(max=300)]
+    )
     language = SelectField(
         _l("Donor's language"),
         choices=[SelectChoice("en", "English"), SelectChoice("fr", "Français")],
@@ -385,26 +392,37 @@ class OfflineGiftForm(DonorFields, FlaskForm):
 class DonationSettingsForm(FlaskForm):
     """Staff settings for the donate form and receipts; amounts in dollars, as people type."""
 
-    min_amount = StringField(_l("Smallest online gift"),
-                             validators=[_required(_l("Please enter an amount."))])
-    max_amount = StringField(_l("Largest online gift"),
-                             validators=[_required(_l("Please enter an amount."))])
-    presets = StringField(_l("Suggested amounts"),
-                          validators=[_required(_l("Please give at least one suggested amount.")),
-                                      Length(max=200)])
-    fee_percent = StringField(_l("Card fee, percent"),
-                              validators=[_required(_l("Please enter a percentage."))])
-    fee_fixed = StringField(_l("Card fee, fixed part"),
-                            validators=[_required(_l("Please enter an amount."))])
-    receipt_min_amount = StringField(_l("Smallest gift that gets a receipt"),
-                                     validators=[_required(_l("Please enter an amount."))])
-    place_of_issue = StringField(_l("Place of issue on receipts"),
-                                 validators=[_required(_l("Please fill this in.")),
-                                             Length(max=100)])
-    signer_name = StringField(_l("Name of the person who signs receipts"),
-                              validators=[_required(_l("Please fill this in.")), Length(max=200)])
-    signer_title = StringField(_l("Their title"),
-                               validators=[_required(_l("Please fill this in.")), Length(max=200)])
+    min_amount = StringField(
+        _l("Smallest online gift"), validators=[_required(_l("Please enter an amount."))]
+    )
+    max_amount = StringField(
+        _l("Largest online gift"), validators=[_required(_l("Please enter an amount."))]
+    )
+    presets = StringField(
+        _l("Suggested amounts"),
+        validators=[_required(_l("Please give at least one suggested amount.")), Length(max=200)],
+    )
+    fee_percent = StringField(
+        _l("Card fee, percent"), validators=[_required(_l("Please enter a percentage."))]
+    )
+    fee_fixed = StringField(
+        _l("Card fee, fixed part"), validators=[_required(_l("Please enter an amount."))]
+    )
+    receipt_min_amount = StringField(
+        _l("Smallest gift that gets a receipt"),
+        validators=[_required(_l("Please enter an amount."))],
+    )
+    place_of_issue = StringField(
+        _l("Place of issue on receipts"),
+        validators=[_required(_l("Please fill this in.")), Length(max=100)],
+    )
+    signer_name = StringField(
+        _l("Name of the person who signs receipts"),
+        validators=[_required(_l("Please fill this in.")), Length(max=200)],
+    )
+    signer_title = StringField(
+        _l("Their title"), validators=[_required(_l("Please fill this in.")), Length(max=200)]
+    )
 
     #: Each field and the setting it holds.
     KEYS = {

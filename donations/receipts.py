@@ -90,9 +90,9 @@ def next_serial():
     """
     insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(
-        insert(ReceiptCounter).values(id=1, last_serial=0).on_conflict_do_nothing(
-            index_elements=["id"]
-        )
+        insert(ReceiptCounter)
+        .values(id=1, last_serial=0)
+        .on_conflict_do_nothing(index_elements=["id"])
     )
     counter = locked(sa.select(ReceiptCounter).where(ReceiptCounter.id == 1)).one()
     counter.last_serial += 1
@@ -135,7 +135,9 @@ def issue(donations, *, annual=False, replaces=None):
         advantage=rules.advantage,
         advantage_description=" ; ".join(
             d.advantage_description for d in donations if d.advantage_description
-        ) if rules.advantage else "",
+        )
+        if rules.advantage
+        else "",
         eligible_amount=rules.eligible,
         fund_name=first.fund.name(first.language) if not annual else "",
         org_name=config["ORG_NAME"],

@@ -38,7 +38,9 @@ class FundSchema(ma.Schema):
         metadata={"type": "string", "description": "In the requested language."},
     )
     goal = ma.fields.Integer(
-        attribute="fund.goal", allow_none=True, required=True,
+        attribute="fund.goal",
+        allow_none=True,
+        required=True,
         metadata={"description": "Cents, or null when the fund has no goal."},
     )
     raised = ma.fields.Integer(
@@ -71,7 +73,7 @@ class Amount(ma.fields.Field):
     def __init__(self, **kwargs):
         metadata = {
             "type": ["string", "number"],
-            "description": "Dollars, e.g. \"25\", \"10.50\", \"10,50\" (French) or 25.5; "
+            "description": 'Dollars, e.g. "25", "10.50", "10,50" (French) or 25.5; '
             "within the limits staff set.",
             "example": "25.00",
         }
@@ -112,12 +114,13 @@ class AddressSchema(ApiSchema):
     line1 = Text(200, required=True, error_messages=_required(_l("Please enter your address.")))
     line2 = Text(200, load_default="")
     city = Text(100, required=True, error_messages=_required(_l("Please enter your city.")))
-    province = Text(50, required=True,
-                    error_messages=_required(_l("Please enter your province.")))
-    postal_code = Text(20, required=True,
-                       error_messages=_required(_l("Please enter your postal code.")))
-    country = Text(2, load_default="CA", metadata={
-        "description": "ISO 3166 two-letter code.", "default": "CA"})
+    province = Text(50, required=True, error_messages=_required(_l("Please enter your province.")))
+    postal_code = Text(
+        20, required=True, error_messages=_required(_l("Please enter your postal code."))
+    )
+    country = Text(
+        2, load_default="CA", metadata={"description": "ISO 3166 two-letter code.", "default": "CA"}
+    )
 
     @ma.validates("country")
     def _known_country(self, value, **kwargs):
@@ -147,17 +150,22 @@ class AddressSchema(ApiSchema):
 class DonorSchema(ApiSchema):
     name = Text(200, required=True, error_messages=_required(_l("Please enter your name.")))
     email = Email(required=True, error_messages=_required(_l("Please enter your email address.")))
-    organization_name = Text(200, load_default="", metadata={
-        "description": "For a gift made by a business: the receipt is made out to it."})
+    organization_name = Text(
+        200,
+        load_default="",
+        metadata={"description": "For a gift made by a business: the receipt is made out to it."},
+    )
     address = Object(AddressSchema, required=True)
 
 
 class TributeSchema(ApiSchema):
     kind = Choice(("honour", "memory"), required=True)
-    name = Text(200, required=True,
-                error_messages=_required(_l("Please tell us whom the gift honours.")))
-    notify_email = Email(load_default="", metadata={
-        "description": "Someone to tell about the gift by email."})
+    name = Text(
+        200, required=True, error_messages=_required(_l("Please tell us whom the gift honours."))
+    )
+    notify_email = Email(
+        load_default="", metadata={"description": "Someone to tell about the gift by email."}
+    )
 
 
 class DonationRequestSchema(ApiSchema):
@@ -166,19 +174,32 @@ class DonationRequestSchema(ApiSchema):
     amount = Amount(required=True)
     frequency = Choice(("one_time", "monthly"), load_default="one_time")
     fund = FundSlug(required=True)
-    cover_fee = Flag(load_default=False, metadata={
-        "description": "Add the card fee so that the whole gift reaches the fund."})
+    cover_fee = Flag(
+        load_default=False,
+        metadata={"description": "Add the card fee so that the whole gift reaches the fund."},
+    )
     anonymous = Flag(load_default=False)
     tribute = Object(TributeSchema, load_default=None, allow_none=True)
     donor = Object(DonorSchema, required=True)
-    news_consent = Flag(load_default=False, metadata={
-        "description": "The donor ticked the donate form's news consent box; its wording, "
-        "in the donor's language, is what is recorded."})
-    annual_receipt = Flag(load_default=True, metadata={
-        "description": "Monthly gifts: one receipt a year instead of one a month."})
-    language = Choice(LANGUAGES, load_default=current_language, metadata={
-        "description": "For emails, receipts and Checkout; defaults to the request's "
-        "language (`?lang=` or Accept-Language)."})
+    news_consent = Flag(
+        load_default=False,
+        metadata={
+            "description": "The donor ticked the donate form's news consent box; its wording, "
+            "in the donor's language, is what is recorded."
+        },
+    )
+    annual_receipt = Flag(
+        load_default=True,
+        metadata={"description": "Monthly gifts: one receipt a year instead of one a month."},
+    )
+    language = Choice(
+        LANGUAGES,
+        load_default=current_language,
+        metadata={
+            "description": "For emails, receipts and Checkout; defaults to the request's "
+            "language (`?lang=` or Accept-Language)."
+        },
+    )
 
     @ma.post_load
     def _gift(self, data, **kwargs):
@@ -206,4 +227,3 @@ class DonationRequestSchema(ApiSchema):
             annual_receipt=data["annual_receipt"],
             language=data["language"],
         )
-

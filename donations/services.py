@@ -1065,8 +1065,16 @@ def on_renewed(original, payment):
     copy = {
         k: getattr(gift, k)
         for k in (
-            "donor_name", "organization_name", "email", "address_line1", "address_line2",
-            "city", "province", "postal_code", "country", "language",
+            "donor_name",
+            "organization_name",
+            "email",
+            "address_line1",
+            "address_line2",
+            "city",
+            "province",
+            "postal_code",
+            "country",
+            "language",
         )
     }
     donation = Donation(

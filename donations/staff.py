@@ -75,8 +75,10 @@ def staff_export():
     form = _filter_form()
     if not form.validate():
         raise ValidationError(
-            "; ".join(f"{form[name].label.text}: {', '.join(map(str, errors))}"
-                      for name, errors in form.errors.items())
+            "; ".join(
+                f"{form[name].label.text}: {', '.join(map(str, errors))}"
+                for name, errors in form.errors.items()
+            )
         )
     rows = services.export_rows(form.filters())
     today = receipts.local_date(clock.now()).isoformat()
@@ -130,9 +132,7 @@ def staff_offline_gift():
         else:
             db.session.commit()
             flash(_offline_message(donation, receipt, form.issue_receipt.data), "success")
-            return redirect(
-                url_for("donations.staff_donation", donation_id=donation.id), code=303
-            )
+            return redirect(url_for("donations.staff_donation", donation_id=donation.id), code=303)
     status = 400 if request.method == "POST" else 200
     return _render(
         "donations/staff/offline.html", status, form=form, de_minimis=receipts.DE_MINIMIS_CAP
@@ -141,15 +141,22 @@ def staff_offline_gift():
 
 def _offline_message(donation, receipt, asked):
     if receipt is not None and receipt.number:
-        return _("The gift is recorded. Receipt No. %(number)s was emailed to %(email)s.",
-                 number=receipt.number, email=receipt.email)
+        return _(
+            "The gift is recorded. Receipt No. %(number)s was emailed to %(email)s.",
+            number=receipt.number,
+            email=receipt.email,
+        )
     if receipt is not None:
-        return _("The gift is recorded. An acknowledgement was emailed to %(email)s.",
-                 email=receipt.email)
+        return _(
+            "The gift is recorded. An acknowledgement was emailed to %(email)s.",
+            email=receipt.email,
+        )
     if not asked:
         return _("The gift is recorded. No receipt was issued, as asked.")
-    return _("The gift is recorded, but no receipt was issued: %(reason)s",
-             reason=services.why_no_receipt(donation))
+    return _(
+        "The gift is recorded, but no receipt was issued: %(reason)s",
+        reason=services.why_no_receipt(donation),
+    )
 
 
 @bp.route("/treasurer/donations/settings", methods=["GET", "POST"])

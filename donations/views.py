@@ -40,8 +40,9 @@ def _donate_form(**kwargs):
 
 def _prefill(form):
     """A signed-in member gets their details filled in, from their last gift if any."""
-    form.fund.data = request.args.get("fund") or (form.fund.choices[0].value if form.fund.choices
-                                                  else None)
+    form.fund.data = request.args.get("fund") or (
+        form.fund.choices[0].value if form.fund.choices else None
+    )
     form.amount_choice.data = request.args.get("amount") or str(
         services.setting("donations.presets")[0]
     )
@@ -55,8 +56,15 @@ def _prefill(form):
         sa.select(Donation).where(Donation.user_id == current_user.id).order_by(Donation.id.desc())
     )
     if last is not None:
-        for name in ("address_line1", "address_line2", "city", "province", "postal_code",
-                     "country", "organization_name"):
+        for name in (
+            "address_line1",
+            "address_line2",
+            "city",
+            "province",
+            "postal_code",
+            "country",
+            "organization_name",
+        ):
             getattr(form, name).data = getattr(last, name)
 
 
@@ -157,9 +165,7 @@ def fund(slug):
 @bp.route("/donate/manage/<token>")
 def manage(token):
     gift = services.gift_from_manage_token(token)
-    return render_template(
-        "donations/manage.html", gift=gift, token=token, form=ChangeAmountForm()
-    )
+    return render_template("donations/manage.html", gift=gift, token=token, form=ChangeAmountForm())
 
 
 @bp.route("/donate/manage/<token>/amount", methods=["POST"])
@@ -178,8 +184,10 @@ def change_amount(token):
             form.amount.errors = [*form.amount.errors, str(error.message)]
         else:
             db.session.commit()
-            flash(_("Your monthly gift is changed. The new amount applies from the next month."),
-                  "success")
+            flash(
+                _("Your monthly gift is changed. The new amount applies from the next month."),
+                "success",
+            )
             return redirect(url_for("donations.manage", token=token))
     return render_template("donations/manage.html", gift=gift, token=token, form=form), 400
 
@@ -218,8 +226,7 @@ def my_gifts():
     gifts = db.session.scalars(
         sa.select(MonthlyGift)
         .where(
-            sa.or_(MonthlyGift.user_id == current_user.id,
-                   MonthlyGift.email == current_user.email),
+            sa.or_(MonthlyGift.user_id == current_user.id, MonthlyGift.email == current_user.email),
             MonthlyGift.status != MonthlyStatus.pending,
         )
         .order_by(MonthlyGift.id.desc())

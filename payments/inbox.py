@@ -85,8 +85,9 @@ def process_event(event_id):
     else:
         obj = event.payload["data"]["object"]
         if event.api_version and event.api_version != API_VERSION:
-            log.info("Event %s is in API version %s; using it as a pointer", event.id,
-                     event.api_version)
+            log.info(
+                "Event %s is in API version %s; using it as a pointer", event.id, event.api_version
+            )
         try:
             with db.session.begin_nested():  # undo what the handler wrote if it gives up
                 result = handler(obj)
@@ -194,11 +195,15 @@ def catch_up(progress=None):
     since = max(since, now - EVENT_RETENTION)
     events = list(gateway().events_since(since.timestamp()))
     db.session.rollback()  # nothing to hold while Stripe pages through
-    known = set(
-        db.session.scalars(
-            sa.select(StripeEvent.id).where(StripeEvent.id.in_([e["id"] for e in events]))
+    known = (
+        set(
+            db.session.scalars(
+                sa.select(StripeEvent.id).where(StripeEvent.id.in_([e["id"] for e in events]))
+            )
         )
-    ) if events else set()
+        if events
+        else set()
+    )
     fresh = [e for e in reversed(events) if e["id"] not in known]  # oldest first
     retry = list(
         db.session.scalars(

@@ -141,9 +141,7 @@ class Allocation(db.Model):
 
     @property
     def amount_refunded(self):
-        return sum(
-            p.amount for p in self.refund_parts if p.refund.status == RefundStatus.succeeded
-        )
+        return sum(p.amount for p in self.refund_parts if p.refund.status == RefundStatus.succeeded)
 
 
 class RefundStatus(enum.StrEnum):

@@ -181,9 +181,7 @@ def _session_params(
 
 
 def _new_attempt(payment, operation, params, refund=None):
-    number = 1 + max(
-        (a.number for a in payment.attempts if a.operation == operation), default=0
-    )
+    number = 1 + max((a.number for a in payment.attempts if a.operation == operation), default=0)
     if refund is not None:
         purpose, row_id = "refund", refund.id
     else:

@@ -130,8 +130,9 @@ class SimControl:
         return response.json()
 
     def pay(self, session_id, card="success", expect=200, **details):
-        return self.call("POST", f"/checkout/sessions/{session_id}/pay", expect, card=card,
-                         **details)
+        return self.call(
+            "POST", f"/checkout/sessions/{session_id}/pay", expect, card=card, **details
+        )
 
     def expire(self, session_id):
         return self.call("POST", f"/checkout/sessions/{session_id}/expire")

@@ -54,8 +54,9 @@ class Recorder:
             expired=lambda a: self._add("expired", a.row_id),
             renewed=renewed,
             renewal_failed=lambda a, invoice: self._add("renewal_failed", a.row_id, invoice["id"]),
-            subscription_updated=lambda a, s: self._add("subscription_updated", a.row_id,
-                                                        s["status"], s["cancel_at_period_end"]),
+            subscription_updated=lambda a, s: self._add(
+                "subscription_updated", a.row_id, s["status"], s["cancel_at_period_end"]
+            ),
             subscription_cancelled=lambda a, s: self._add("subscription_cancelled", a.row_id),
         )
 
@@ -75,8 +76,16 @@ def recorder(app):
 def start_payment(app, recorder, stripe_sim):
     """Start and open a Checkout for the ``test`` purpose; returns (payment id, session id)."""
 
-    def start(amount=2500, *, row_id=1, mode="payment", email="payer@example.org",
-              language="en", parts=None, lines=None):
+    def start(
+        amount=2500,
+        *,
+        row_id=1,
+        mode="payment",
+        email="payer@example.org",
+        language="en",
+        parts=None,
+        lines=None,
+    ):
         with app.app_context():
             payment = start_checkout(
                 parts=parts or [Part("test", row_id, amount, description="test thing")],

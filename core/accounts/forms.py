@@ -12,8 +12,11 @@ _new_password = [
     Length(
         min=MIN_PASSWORD,
         max=MAX_PASSWORD,
-        message=_l("Choose a password of %(min)d to %(max)d characters.",
-                   min=MIN_PASSWORD, max=MAX_PASSWORD),
+        message=_l(
+            "Choose a password of %(min)d to %(max)d characters.",
+            min=MIN_PASSWORD,
+            max=MAX_PASSWORD,
+        ),
     ),
 ]
 

@@ -138,9 +138,7 @@ def send_verification(user):
 
 def verify_email(token):
     """Mark the address in ``token`` confirmed; calling it twice is harmless."""
-    payload = read_token(
-        "verify-email", token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"]
-    )
+    payload = read_token("verify-email", token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"])
     user = db.session.get(User, payload.get("id"))
     if user is None or user.email != payload.get("email"):
         raise InvalidLink()
@@ -229,9 +227,7 @@ def request_password_reset(email):
 
 
 def user_for_reset(token):
-    payload = read_token(
-        "reset-password", token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"]
-    )
+    payload = read_token("reset-password", token, max_age=current_app.config["RESET_TOKEN_MAX_AGE"])
     user = db.session.get(User, payload.get("id"))
     if user is None or not hmac.compare_digest(_fingerprint(user), payload.get("fp", "")):
         raise InvalidLink(_l("This link has already been used or is no longer valid."))
@@ -281,9 +277,7 @@ def request_email_change(user, password, new_email):
 
 
 def confirm_email_change(token):
-    payload = read_token(
-        "change-email", token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"]
-    )
+    payload = read_token("change-email", token, max_age=current_app.config["EMAIL_TOKEN_MAX_AGE"])
     user = db.session.get(User, payload.get("id"))
     if user is None or not hmac.compare_digest(_fingerprint(user), payload.get("fp", "")):
         raise InvalidLink()

@@ -37,15 +37,17 @@ class OutboxMessage(db.Model):
     html_body: Mapped[str] = mapped_column(sa.Text)
     headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     category: Mapped[MailCategory] = mapped_column(
-        sa.Enum(MailCategory, native_enum=False, length=20, create_constraint=True,
-                name="mail_category"),
+        sa.Enum(
+            MailCategory, native_enum=False, length=20, create_constraint=True, name="mail_category"
+        ),
         default=MailCategory.transactional,
     )
     template: Mapped[str] = mapped_column(sa.String(100), default="")
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     status: Mapped[MailStatus] = mapped_column(
-        sa.Enum(MailStatus, native_enum=False, length=20, create_constraint=True,
-                name="mail_status"),
+        sa.Enum(
+            MailStatus, native_enum=False, length=20, create_constraint=True, name="mail_status"
+        ),
         default=MailStatus.pending,
     )
     attempts: Mapped[int] = mapped_column(default=0)

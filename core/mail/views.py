@@ -36,9 +36,7 @@ def preferences(token):
         return redirect(url_for("mail.preferences", token=token))
     if request.method == "GET":
         form.news.data = has_consent(email)
-    return render_template(
-        "mail/preferences.html", form=form, email=email, wording=NEWS_WORDING
-    )
+    return render_template("mail/preferences.html", form=form, email=email, wording=NEWS_WORDING)
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

@@ -35,12 +35,15 @@ class Simulator:
         self.clock = Clock()
         self.store = Store(self.clock, self.config)
         self.delivery = Delivery(self.store)
-        self._api = Map([Rule(rule, methods=[method], endpoint=f"{method} {rule}")
-                         for method, rule, _ in api.ROUTES])
+        self._api = Map(
+            [
+                Rule(rule, methods=[method], endpoint=f"{method} {rule}")
+                for method, rule, _ in api.ROUTES
+            ]
+        )
         self._api_handlers = {f"{m} {rule}": h for m, rule, h in api.ROUTES}
         web = control.ROUTES + pages.ROUTES
-        self._web = Map([Rule(rule, methods=methods, endpoint=rule)
-                         for methods, rule, _ in web])
+        self._web = Map([Rule(rule, methods=methods, endpoint=rule) for methods, rule, _ in web])
         self._web_handlers = {rule: handler for _, rule, handler in web}
         self.templates = pages.environment()
 
@@ -84,8 +87,10 @@ class Simulator:
 
     def _api_request(self, request):
         request_id = new_id("req_", 14)
-        headers = {"Request-Id": request_id,
-                   "Stripe-Version": request.headers.get("Stripe-Version", API_VERSION)}
+        headers = {
+            "Request-Id": request_id,
+            "Stripe-Version": request.headers.get("Stripe-Version", API_VERSION),
+        }
         key = request.headers.get("Idempotency-Key") if request.method == "POST" else None
         if key:
             headers["Idempotency-Key"] = key
@@ -119,10 +124,10 @@ class Simulator:
         if conflict is not None:
             return json_response(conflict.status, conflict.body(ctx.request_id), headers)
         if record.request_id != ctx.request_id:
-            headers.update({"Idempotent-Replayed": "true",
-                            "Original-Request": record.request_id})
-            return Response(record.body, status=record.status, headers=headers,
-                            content_type="application/json")
+            headers.update({"Idempotent-Replayed": "true", "Original-Request": record.request_id})
+            return Response(
+                record.body, status=record.status, headers=headers, content_type="application/json"
+            )
         # A slow Stripe: the key is taken while we stall, so a retry sees 409.
         time.sleep(store.take_hang())
         status, body, validation = self._execute(handler, ctx, params, args)
@@ -145,21 +150,25 @@ class Simulator:
                 "Keys for idempotent requests can only be used for the same endpoint they "
                 f"were first used for ('{record.fingerprint[1]}' vs '{mark[1]}'). Try using "
                 f"a key other than '{key}' if you meant to execute a different request.",
-                type="idempotency_error")
+                type="idempotency_error",
+            )
         if record.fingerprint != mark:
             return StripeError(
                 400,
                 "Keys for idempotent requests can only be used with the same parameters "
                 f"they were first used with. Try using a key other than '{key}' if you "
                 "meant to execute a different request.",
-                type="idempotency_error")
+                type="idempotency_error",
+            )
         if not record.done:
             return StripeError(
                 409,
                 "There is currently another in-progress request using this Idempotent Key "
                 "(that probably means you submitted twice, and the other request is still "
                 f"going through): {key}. Please try again later.",
-                type="idempotency_error", code="idempotency_key_in_use")
+                type="idempotency_error",
+                code="idempotency_key_in_use",
+            )
         return None
 
     def _execute(self, handler, ctx, params, args):
@@ -173,8 +182,9 @@ class Simulator:
                     return e.status, e.body(ctx.request_id), e.validation
                 except Exception:
                     log.exception("Stripe simulator failed on %s", handler.__name__)
-                    error = StripeError(500, "An unknown error occurred in the simulator.",
-                                        type="api_error")
+                    error = StripeError(
+                        500, "An unknown error occurred in the simulator.", type="api_error"
+                    )
                     return 500, error.body(ctx.request_id), False
         finally:
             self.delivery.dispatch(ctx.events, sync=False)

@@ -40,18 +40,34 @@ def start_subscription(store, ctx, cus, pm, card, line_items, currency, data):
     recurring = [li for li in line_items if li["price"]["recurring"]]
     interval = recurring[0]["price"]["recurring"]
     sub = store.add(
-        objects.subscription(ctx.now, cus["id"], metadata=clean_metadata(data.get("metadata")),
-                             description=data.get("description"), pm_id=pm["id"]),
-        anchor=ctx.now, period=0, card=card,
-        interval=(interval["interval"], interval["interval_count"]))
+        objects.subscription(
+            ctx.now,
+            cus["id"],
+            metadata=clean_metadata(data.get("metadata")),
+            description=data.get("description"),
+            pm_id=pm["id"],
+        ),
+        anchor=ctx.now,
+        period=0,
+        card=card,
+        interval=(interval["interval"], interval["interval_count"]),
+    )
     sub["currency"] = currency
     period = (ctx.now, period_end_after(store, sub, 1))
     for li in recurring:
-        store.add(objects.subscription_item(ctx.now, sub["id"], li["price"], li["quantity"],
-                                            period))
-    inv = new_invoice(store, ctx, cus, billing_reason="subscription_create", currency=currency,
-                      period=(ctx.now, ctx.now), sub=sub,
-                      one_time=[li for li in line_items if not li["price"]["recurring"]])
+        store.add(
+            objects.subscription_item(ctx.now, sub["id"], li["price"], li["quantity"], period)
+        )
+    inv = new_invoice(
+        store,
+        ctx,
+        cus,
+        billing_reason="subscription_create",
+        currency=currency,
+        period=(ctx.now, ctx.now),
+        sub=sub,
+        one_time=[li for li in line_items if not li["price"]["recurring"]],
+    )
     finalize_invoice(store, ctx, inv)
     sub["latest_invoice"] = inv["id"]
     emit(store, ctx, "customer.subscription.created", sub)
@@ -81,29 +97,60 @@ def period_end_after(store, sub, periods):
 
 
 def new_invoice(store, ctx, cus, *, billing_reason, currency, period, sub=None, one_time=()):
-    inv = store.add(objects.invoice(ctx.now, store.config, cus, billing_reason=billing_reason,
-                                    currency=currency, period=period, subscription=sub))
+    inv = store.add(
+        objects.invoice(
+            ctx.now,
+            store.config,
+            cus,
+            billing_reason=billing_reason,
+            currency=currency,
+            period=period,
+            subscription=sub,
+        )
+    )
     lines = []
     if sub is not None:
         interval, count = store.extra[sub["id"]]["interval"]
         for item in items_of(store, sub):
             price = item["price"]
             every = interval if count == 1 else f"{count} {interval}s"
-            description = (f"{item['quantity']} × {product_name(store, price)} "
-                           f"(at {money(price['unit_amount'], currency)} / {every})")
-            lines.append(objects.invoice_line(
-                inv["id"], price, item["quantity"], description,
-                (item["current_period_start"], item["current_period_end"]),
-                sub_id=sub["id"], item_id=item["id"]))
+            description = (
+                f"{item['quantity']} × {product_name(store, price)} "
+                f"(at {money(price['unit_amount'], currency)} / {every})"
+            )
+            lines.append(
+                objects.invoice_line(
+                    inv["id"],
+                    price,
+                    item["quantity"],
+                    description,
+                    (item["current_period_start"], item["current_period_end"]),
+                    sub_id=sub["id"],
+                    item_id=item["id"],
+                )
+            )
     for li in one_time:
-        lines.append(objects.invoice_line(
-            inv["id"], li["price"], li["quantity"], li["description"], (ctx.now, ctx.now),
-            sub_id=sub and sub["id"]))
+        lines.append(
+            objects.invoice_line(
+                inv["id"],
+                li["price"],
+                li["quantity"],
+                li["description"],
+                (ctx.now, ctx.now),
+                sub_id=sub and sub["id"],
+            )
+        )
     for line in lines:
         store.add(line)
     total = sum(line["amount"] for line in lines)
-    inv.update(amount_due=total, amount_remaining=total, subtotal=total,
-               subtotal_excluding_tax=total, total=total, total_excluding_tax=total)
+    inv.update(
+        amount_due=total,
+        amount_remaining=total,
+        subtotal=total,
+        subtotal_excluding_tax=total,
+        total=total,
+        total_excluding_tax=total,
+    )
     return inv
 
 
@@ -112,28 +159,40 @@ def finalize_invoice(store, ctx, inv):
     number = f"{cus['invoice_prefix']}-{cus['next_invoice_sequence']:04d}"
     cus["next_invoice_sequence"] += 1
     base = f"{store.config.public_url}/i/{inv['id']}"
-    inv.update(status="open", number=number, effective_at=ctx.now, ending_balance=0,
-               hosted_invoice_url=base, invoice_pdf=f"{base}/pdf")
+    inv.update(
+        status="open",
+        number=number,
+        effective_at=ctx.now,
+        ending_balance=0,
+        hosted_invoice_url=base,
+        invoice_pdf=f"{base}/pdf",
+    )
     inv["status_transitions"]["finalized_at"] = ctx.now
 
 
 def settle_invoice(store, ctx, inv, pi):
     """Mark ``inv`` paid by the succeeded ``pi``."""
-    inpay = open_invoice_payment(store, inv) or store.add(
-        objects.invoice_payment(ctx.now, inv, pi))
+    inpay = open_invoice_payment(store, inv) or store.add(objects.invoice_payment(ctx.now, inv, pi))
     inpay.update(status="paid", amount_paid=inv["amount_remaining"])
     inpay["status_transitions"]["paid_at"] = ctx.now
-    inv.update(status="paid", amount_paid=inv["amount_due"], amount_remaining=0,
-               attempted=True, attempt_count=inv["attempt_count"] + 1, auto_advance=False,
-               next_payment_attempt=None)
+    inv.update(
+        status="paid",
+        amount_paid=inv["amount_due"],
+        amount_remaining=0,
+        attempted=True,
+        attempt_count=inv["attempt_count"] + 1,
+        auto_advance=False,
+        next_payment_attempt=None,
+    )
     inv["status_transitions"]["paid_at"] = ctx.now
     emit(store, ctx, "invoice.paid", inv)
     emit(store, ctx, "invoice.payment_succeeded", inv)
 
 
 def open_invoice_payment(store, inv):
-    open_ = store.all("invoice_payment",
-                      lambda o, x: o["invoice"] == inv["id"] and o["status"] == "open")
+    open_ = store.all(
+        "invoice_payment", lambda o, x: o["invoice"] == inv["id"] and o["status"] == "open"
+    )
     return open_[-1] if open_ else None
 
 
@@ -146,10 +205,17 @@ def pay_invoice(store, ctx, inv, *, renewal):
     pi = inpay and store.get(inpay["payment"]["payment_intent"], "payment_intent")
     if pi is None:
         reason = inv["billing_reason"]
-        pi = store.add(objects.payment_intent(
-            ctx.now, inv["amount_remaining"], inv["currency"], customer=cus["id"],
-            description="Subscription creation" if reason == "subscription_create"
-            else "Subscription update"))
+        pi = store.add(
+            objects.payment_intent(
+                ctx.now,
+                inv["amount_remaining"],
+                inv["currency"],
+                customer=cus["id"],
+                description="Subscription creation"
+                if reason == "subscription_create"
+                else "Subscription update",
+            )
+        )
         store.add(objects.invoice_payment(ctx.now, inv, pi))
     pm = store.get(sub["default_payment_method"], "payment_method")
     succeed = card == "success" or (card == "renewal_fails" and not renewal)
@@ -158,8 +224,11 @@ def pay_invoice(store, ctx, inv, *, renewal):
         settle_invoice(store, ctx, inv, pi)
         return True
     cus["delinquent"] = True
-    inv.update(attempted=True, attempt_count=inv["attempt_count"] + 1,
-               next_payment_attempt=ctx.now + 3 * DAY)
+    inv.update(
+        attempted=True,
+        attempt_count=inv["attempt_count"] + 1,
+        next_payment_attempt=ctx.now + 3 * DAY,
+    )
     emit(store, ctx, "invoice.payment_failed", inv)
     return False
 
@@ -173,9 +242,15 @@ def renew_subscription(store, ctx, sub):
     start, end = ctx.now, period_end_after(store, sub, extra["period"] + 1)
     for item in items_of(store, sub):
         item.update(current_period_start=start, current_period_end=end)
-    inv = new_invoice(store, ctx, store.get(sub["customer"], "customer"),
-                       billing_reason="subscription_cycle", currency=sub["currency"],
-                       period=(old_start, start), sub=sub)
+    inv = new_invoice(
+        store,
+        ctx,
+        store.get(sub["customer"], "customer"),
+        billing_reason="subscription_cycle",
+        currency=sub["currency"],
+        period=(old_start, start),
+        sub=sub,
+    )
     emit(store, ctx, "invoice.created", inv)
     finalize_invoice(store, ctx, inv)
     sub["latest_invoice"] = inv["id"]
@@ -194,8 +269,14 @@ def _follow_invoices(store, sub):
 
 
 def _unpaid_invoices(store, sub):
-    return store.all("invoice", lambda o, x: o["status"] == "open" and o["parent"] is not None
-                     and o["parent"]["subscription_details"]["subscription"] == sub["id"])
+    return store.all(
+        "invoice",
+        lambda o, x: (
+            o["status"] == "open"
+            and o["parent"] is not None
+            and o["parent"]["subscription_details"]["subscription"] == sub["id"]
+        ),
+    )
 
 
 def cancel_subscription(store, ctx, sub):
@@ -210,7 +291,8 @@ def end_subscription(store, ctx, sub):
     """End a subscription at ``ctx.now``, as scheduled by ``cancel_at`` or by a DELETE."""
     sub.update(status="canceled", ended_at=ctx.now, canceled_at=sub["canceled_at"] or ctx.now)
     sub["cancellation_details"]["reason"] = (
-        sub["cancellation_details"]["reason"] or "cancellation_requested")
+        sub["cancellation_details"]["reason"] or "cancellation_requested"
+    )
     emit(store, ctx, "customer.subscription.deleted", sub)
     return sub
 
@@ -218,18 +300,24 @@ def end_subscription(store, ctx, sub):
 def update_subscription(store, ctx, sub, p):
     """``POST /v1/subscriptions/{id}``; price changes apply from the next renewal."""
     if sub["status"] == "canceled" and set(p) - {"metadata", "cancellation_details", "expand"}:
-        raise state_error("A canceled subscription can only update its cancellation_details "
-                          "and metadata.")
+        raise state_error(
+            "A canceled subscription can only update its cancellation_details and metadata."
+        )
     if "default_payment_method" in p:
         store.require(p["default_payment_method"], "payment_method", "default_payment_method")
-    changes = [_check_item(store, sub, change, f"items[{n}]")
-               for n, change in enumerate(p.get("items") or [])]
+    changes = [
+        _check_item(store, sub, change, f"items[{n}]")
+        for n, change in enumerate(p.get("items") or [])
+    ]
     before = snapshot(store, sub)
     if "cancel_at_period_end" in p:
         ending = p["cancel_at_period_end"]
         period_end = items_of(store, sub)[0]["current_period_end"]
-        sub.update(cancel_at_period_end=ending, cancel_at=period_end if ending else None,
-                   canceled_at=ctx.now if ending else None)
+        sub.update(
+            cancel_at_period_end=ending,
+            cancel_at=period_end if ending else None,
+            canceled_at=ctx.now if ending else None,
+        )
         sub["cancellation_details"]["reason"] = "cancellation_requested" if ending else None
     if "cancel_at" in p:
         sub.update(cancel_at=p["cancel_at"], canceled_at=ctx.now)
@@ -258,20 +346,27 @@ def _check_item(store, sub, change, param):
     if change.get("price") is not None:
         price = store.require(change["price"], "price", f"{param}[price]")
         if price["recurring"] is None:
-            raise invalid("The price specified is set to `type=one_time` but this field only "
-                          "accepts prices with `type=recurring`.", f"{param}[price]")
+            raise invalid(
+                "The price specified is set to `type=one_time` but this field only "
+                "accepts prices with `type=recurring`.",
+                f"{param}[price]",
+            )
         recurring = price["recurring"]
     elif change.get("price_data") is not None:
         product = check_price_data(store, change["price_data"], f"{param}[price_data]")
         recurring = change["price_data"]["recurring"]
     elif item is None:
-        raise invalid(f"Missing required param: {param}[price].", f"{param}[price]",
-                      code="parameter_missing")
+        raise invalid(
+            f"Missing required param: {param}[price].", f"{param}[price]", code="parameter_missing"
+        )
     # Periods follow the subscription's interval; another interval would need a new cycle.
-    if recurring is not None and (recurring["interval"], recurring.get("interval_count", 1)) \
-            != tuple(store.extra[sub["id"]]["interval"]):
-        raise invalid("The simulator only changes prices within the subscription's billing "
-                      "interval.", param)
+    if recurring is not None and (
+        recurring["interval"],
+        recurring.get("interval_count", 1),
+    ) != tuple(store.extra[sub["id"]]["interval"]):
+        raise invalid(
+            "The simulator only changes prices within the subscription's billing interval.", param
+        )
     return change, item, price, product
 
 
@@ -280,9 +375,15 @@ def _apply_item(store, ctx, sub, change, item, price, product):
         price = create_price(store, ctx, change["price_data"], product)
     if item is None:
         first = items_of(store, sub)[0]
-        store.add(objects.subscription_item(
-            ctx.now, sub["id"], price, change.get("quantity", 1),
-            (first["current_period_start"], first["current_period_end"])))
+        store.add(
+            objects.subscription_item(
+                ctx.now,
+                sub["id"],
+                price,
+                change.get("quantity", 1),
+                (first["current_period_start"], first["current_period_end"]),
+            )
+        )
         return
     if price is not None:
         item.update(price=price, plan=objects.plan_from_price(price))

@@ -18,21 +18,23 @@ from .params import clean_metadata, merge_metadata
 
 
 def create_product(store, ctx, p):
-    return store.add(objects.product(ctx.now, p["name"], p.get("description"),
-                                     clean_metadata(p.get("metadata"))))
+    return store.add(
+        objects.product(ctx.now, p["name"], p.get("description"), clean_metadata(p.get("metadata")))
+    )
 
 
 def check_price_data(store, p, param):
     """Validate ``price_data``-style params before anything is created; return its product."""
     if p.get("product") is not None and p.get("product_data") is not None:
-        raise invalid(
-            "You may only specify one of these parameters: product, product_data.", param)
+        raise invalid("You may only specify one of these parameters: product, product_data.", param)
     if p.get("product") is None and p.get("product_data") is None:
-        raise invalid(f"You must specify either `product` or `product_data` in {param}.",
-                      param)
+        raise invalid(f"You must specify either `product` or `product_data` in {param}.", param)
     if p.get("unit_amount") is None and p.get("unit_amount_decimal") is None:
-        raise invalid(f"Missing required param: {param}[unit_amount].",
-                      f"{param}[unit_amount]", code="parameter_missing")
+        raise invalid(
+            f"Missing required param: {param}[unit_amount].",
+            f"{param}[unit_amount]",
+            code="parameter_missing",
+        )
     if p.get("unit_amount") is None:
         whole_cents(p["unit_amount_decimal"], f"{param}[unit_amount_decimal]")
     if p.get("product") is not None:
@@ -47,10 +49,19 @@ def create_price(store, ctx, p, product=None):
     amount = p.get("unit_amount")
     if amount is None:
         amount = whole_cents(p["unit_amount_decimal"], "unit_amount_decimal")
-    return store.add(objects.price(
-        ctx.now, product["id"], p["currency"].lower(), amount, p.get("recurring"),
-        metadata=clean_metadata(p.get("metadata")), nickname=p.get("nickname"),
-        lookup_key=p.get("lookup_key"), active=p.get("active", True)))
+    return store.add(
+        objects.price(
+            ctx.now,
+            product["id"],
+            p["currency"].lower(),
+            amount,
+            p.get("recurring"),
+            metadata=clean_metadata(p.get("metadata")),
+            nickname=p.get("nickname"),
+            lookup_key=p.get("lookup_key"),
+            active=p.get("active", True),
+        )
+    )
 
 
 def product_name(store, price):
@@ -100,26 +111,43 @@ def confirm_payment(store, ctx, pi, pm, succeed):
     pi["latest_charge"] = ch["id"]
     if succeed:
         fee = card_fee(config, pi["amount"])
-        txn = store.add(objects.balance_transaction(
-            ctx.now, amount=pi["amount"], currency=pi["currency"], type="charge",
-            reporting_category="charge", source=ch["id"], fee=fee,
-            fee_description="Stripe processing fees", description=pi["description"],
-            available_on=ctx.now + config.available_delay_days * DAY))
+        txn = store.add(
+            objects.balance_transaction(
+                ctx.now,
+                amount=pi["amount"],
+                currency=pi["currency"],
+                type="charge",
+                reporting_category="charge",
+                source=ch["id"],
+                fee=fee,
+                fee_description="Stripe processing fees",
+                description=pi["description"],
+                available_on=ctx.now + config.available_delay_days * DAY,
+            )
+        )
         ch["balance_transaction"] = txn["id"]
-        pi.update(status="succeeded", amount_received=pi["amount"], payment_method=pm["id"],
-                  last_payment_error=None)
+        pi.update(
+            status="succeeded",
+            amount_received=pi["amount"],
+            payment_method=pm["id"],
+            last_payment_error=None,
+        )
         emit(store, ctx, "payment_intent.succeeded", pi)
         emit(store, ctx, "charge.succeeded", ch)
         return True
-    pi.update(status="requires_payment_method", payment_method=None, last_payment_error={
-        "charge": ch["id"],
-        "code": "card_declined",
-        "decline_code": "generic_decline",
-        "doc_url": "https://stripe.com/docs/error-codes/card-declined",
-        "message": "Your card was declined.",
-        "payment_method": snapshot(store, pm),
-        "type": "card_error",
-    })
+    pi.update(
+        status="requires_payment_method",
+        payment_method=None,
+        last_payment_error={
+            "charge": ch["id"],
+            "code": "card_declined",
+            "decline_code": "generic_decline",
+            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "message": "Your card was declined.",
+            "payment_method": snapshot(store, pm),
+            "type": "card_error",
+        },
+    )
     emit(store, ctx, "charge.failed", ch)
     emit(store, ctx, "payment_intent.payment_failed", pi)
     return False
@@ -135,36 +163,49 @@ def charge_to_refund(store, p):
     pi = store.require(p["payment_intent"], "payment_intent", "payment_intent")
     ch = store.get(pi["latest_charge"], "charge")
     if pi["status"] != "succeeded" or ch is None:
-        raise state_error("This PaymentIntent does not have a successful charge to refund.",
-                          "payment_intent")
+        raise state_error(
+            "This PaymentIntent does not have a successful charge to refund.", "payment_intent"
+        )
     return ch
 
 
 def create_refund(store, ctx, ch, amount=None, reason=None, metadata=None):
     if ch["status"] != "succeeded":
-        raise state_error(f"Charge {ch['id']} has not succeeded and cannot be refunded.",
-                          "charge")
+        raise state_error(f"Charge {ch['id']} has not succeeded and cannot be refunded.", "charge")
     dispute = _active_dispute(store, ch)
     if dispute is not None:
-        raise state_error(f"Charge {ch['id']} has been charged back; cannot issue a refund.",
-                          code="charge_disputed")
+        raise state_error(
+            f"Charge {ch['id']} has been charged back; cannot issue a refund.",
+            code="charge_disputed",
+        )
     remaining = ch["amount"] - ch["amount_refunded"]
     if remaining <= 0:
-        raise state_error(f"Charge {ch['id']} has already been refunded.",
-                          code="charge_already_refunded")
+        raise state_error(
+            f"Charge {ch['id']} has already been refunded.", code="charge_already_refunded"
+        )
     amount = remaining if amount is None else amount
     if amount > remaining:
         raise state_error(
             f"Refund amount ({money(amount, ch['currency'])}) is greater than unrefunded "
-            f"amount on charge ({money(remaining, ch['currency'])})", "amount",
-            code="amount_too_large")
-    re = store.add(objects.refund(ctx.now, ch, amount, reason=reason,
-                                  metadata=clean_metadata(metadata)))
-    txn = store.add(objects.balance_transaction(
-        ctx.now, amount=-amount, currency=ch["currency"], type="refund",
-        reporting_category="refund", source=re["id"],
-        description="REFUND FOR CHARGE" + (f" ({ch['description']})" if ch["description"]
-                                           else "")))
+            f"amount on charge ({money(remaining, ch['currency'])})",
+            "amount",
+            code="amount_too_large",
+        )
+    re = store.add(
+        objects.refund(ctx.now, ch, amount, reason=reason, metadata=clean_metadata(metadata))
+    )
+    txn = store.add(
+        objects.balance_transaction(
+            ctx.now,
+            amount=-amount,
+            currency=ch["currency"],
+            type="refund",
+            reporting_category="refund",
+            source=re["id"],
+            description="REFUND FOR CHARGE"
+            + (f" ({ch['description']})" if ch["description"] else ""),
+        )
+    )
     re["balance_transaction"] = txn["id"]
     ch["amount_refunded"] += amount
     ch["refunded"] = ch["amount_refunded"] == ch["amount"]
@@ -176,14 +217,20 @@ def create_refund(store, ctx, ch, amount=None, reason=None, metadata=None):
 def fail_refund(store, ctx, re, reason="expired_or_canceled_card"):
     """A refund the bank sends back later: the money returns to the balance."""
     if re["status"] != "succeeded":
-        raise state_error(f"Refund {re['id']} is {re['status']}; only a succeeded refund can "
-                          "fail.")
+        raise state_error(f"Refund {re['id']} is {re['status']}; only a succeeded refund can fail.")
     before = snapshot(store, re)
     ch = store.get(re["charge"], "charge")
-    txn = store.add(objects.balance_transaction(
-        ctx.now, amount=re["amount"], currency=re["currency"], type="adjustment",
-        reporting_category="refund_failure", source=re["id"],
-        description=f"Refund failure for {ch['id']}"))
+    txn = store.add(
+        objects.balance_transaction(
+            ctx.now,
+            amount=re["amount"],
+            currency=re["currency"],
+            type="adjustment",
+            reporting_category="refund_failure",
+            source=re["id"],
+            description=f"Refund failure for {ch['id']}",
+        )
+    )
     re.update(status="failed", failure_reason=reason, failure_balance_transaction=txn["id"])
     ch["amount_refunded"] -= re["amount"]
     ch["refunded"] = False
@@ -209,10 +256,19 @@ def open_dispute(store, ctx, ch, amount=None, reason="fraudulent"):
     ch["disputed"] = True
     emit(store, ctx, "charge.dispute.created", dp)
     fee = store.config.dispute_fee
-    txn = store.add(objects.balance_transaction(
-        ctx.now, amount=-amount, currency=ch["currency"], type="adjustment",
-        reporting_category="dispute", source=dp["id"], fee=fee, fee_description="Dispute fee",
-        description=f"Chargeback withdrawal for {ch['id']}"))
+    txn = store.add(
+        objects.balance_transaction(
+            ctx.now,
+            amount=-amount,
+            currency=ch["currency"],
+            type="adjustment",
+            reporting_category="dispute",
+            source=dp["id"],
+            fee=fee,
+            fee_description="Dispute fee",
+            description=f"Chargeback withdrawal for {ch['id']}",
+        )
+    )
     dp["balance_transactions"].append(txn["id"])
     emit(store, ctx, "charge.dispute.funds_withdrawn", dp)
     return dp
@@ -227,10 +283,17 @@ def close_dispute(store, ctx, dp, outcome):
     if outcome != "won":
         emit(store, ctx, "charge.dispute.closed", dp)
         return dp
-    txn = store.add(objects.balance_transaction(
-        ctx.now, amount=dp["amount"], currency=dp["currency"], type="adjustment",
-        reporting_category="dispute_reversal", source=dp["id"],
-        description=f"Chargeback reversal for {dp['charge']}"))
+    txn = store.add(
+        objects.balance_transaction(
+            ctx.now,
+            amount=dp["amount"],
+            currency=dp["currency"],
+            type="adjustment",
+            reporting_category="dispute_reversal",
+            source=dp["id"],
+            description=f"Chargeback reversal for {dp['charge']}",
+        )
+    )
     dp["balance_transactions"].append(txn["id"])
     emit(store, ctx, "charge.dispute.closed", dp)
     emit(store, ctx, "charge.dispute.funds_reinstated", dp)
@@ -242,8 +305,9 @@ def close_dispute(store, ctx, dp, outcome):
 
 def unsettled_balance(store, now):
     """Available transactions no payout has settled yet, oldest first."""
-    return store.all("balance_transaction",
-                     lambda o, x: o["available_on"] <= now and x.get("payout") is None)
+    return store.all(
+        "balance_transaction", lambda o, x: o["available_on"] <= now and x.get("payout") is None
+    )
 
 
 def create_payout(store, ctx, *, amount=None, fail=False, automatic=True):
@@ -266,24 +330,44 @@ def create_payout(store, ctx, *, amount=None, fail=False, automatic=True):
     else:
         total = sum(t["net"] for t in available) if amount is None else amount
     if total <= 0:
-        raise state_error("Insufficient available balance for a payout "
-                          f"({money(total, currency)}).", "amount")
+        raise state_error(
+            f"Insufficient available balance for a payout ({money(total, currency)}).", "amount"
+        )
     po = store.add(objects.payout(ctx.now, total, currency, automatic=automatic))
-    own = store.add(objects.balance_transaction(
-        ctx.now, amount=-total, currency=currency, type="payout", reporting_category="payout",
-        source=po["id"], description="STRIPE PAYOUT"), payout=po["id"])
+    own = store.add(
+        objects.balance_transaction(
+            ctx.now,
+            amount=-total,
+            currency=currency,
+            type="payout",
+            reporting_category="payout",
+            source=po["id"],
+            description="STRIPE PAYOUT",
+        ),
+        payout=po["id"],
+    )
     po["balance_transaction"] = own["id"]
     for txn in settled:
         store.extra[txn["id"]]["payout"] = po["id"]
     emit(store, ctx, "payout.created", po)
     if fail:
-        back = store.add(objects.balance_transaction(
-            ctx.now, amount=total, currency=currency, type="payout_failure",
-            reporting_category="payout_reversal", source=po["id"],
-            description="STRIPE PAYOUT FAILURE"))
-        po.update(status="failed", failure_balance_transaction=back["id"],
-                  failure_code="account_closed",
-                  failure_message="The bank account has been closed.")
+        back = store.add(
+            objects.balance_transaction(
+                ctx.now,
+                amount=total,
+                currency=currency,
+                type="payout_failure",
+                reporting_category="payout_reversal",
+                source=po["id"],
+                description="STRIPE PAYOUT FAILURE",
+            )
+        )
+        po.update(
+            status="failed",
+            failure_balance_transaction=back["id"],
+            failure_code="account_closed",
+            failure_message="The bank account has been closed.",
+        )
         emit(store, ctx, "payout.failed", po)
         return po
     po.update(status="paid", trace_id={"status": "supported", "value": objects.new_id("", 12)})

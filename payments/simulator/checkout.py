@@ -6,8 +6,13 @@ from .errors import state_error
 from .events import emit, emit_update
 from .params import clean_metadata
 
-DEFAULT_ADDRESS = {"line1": "1 Test Street", "city": "Ottawa", "state": "ON",
-                   "postal_code": "K1A 0A6", "country": "CA"}
+DEFAULT_ADDRESS = {
+    "line1": "1 Test Street",
+    "city": "Ottawa",
+    "state": "ON",
+    "postal_code": "K1A 0A6",
+    "country": "CA",
+}
 
 
 class Declined(Exception):
@@ -60,22 +65,33 @@ def _pay_payment_session(store, ctx, session, cus, card, email, name, addr):
     pi = store.get(session["payment_intent"], "payment_intent")
     if pi is None:
         data = store.extra[session["id"]].get("payment_intent_data") or {}
-        pi = store.add(objects.payment_intent(
-            ctx.now, session["amount_total"], session["currency"],
-            customer=cus and cus["id"], description=data.get("description"),
-            metadata=clean_metadata(data.get("metadata")),
-            receipt_email=data.get("receipt_email")))
+        pi = store.add(
+            objects.payment_intent(
+                ctx.now,
+                session["amount_total"],
+                session["currency"],
+                customer=cus and cus["id"],
+                description=data.get("description"),
+                metadata=clean_metadata(data.get("metadata")),
+                receipt_email=data.get("receipt_email"),
+            )
+        )
         # The PaymentIntent is created when the customer confirms (deferred intent).
         session["payment_intent"] = pi["id"]
     if not confirm_payment(store, ctx, pi, pm, succeed=card != "decline"):
         raise Declined()
     if session["invoice_creation"]["enabled"]:
         # An invoice needs a customer; Checkout makes one for a guest.
-        cus = cus or create_customer(store, ctx, {"email": email, "name": name,
-                                                  "address": addr})
-        inv = billing.new_invoice(store, ctx, cus, billing_reason="manual",
-                                  currency=session["currency"], period=(ctx.now, ctx.now),
-                                  one_time=session_line_items(store, session))
+        cus = cus or create_customer(store, ctx, {"email": email, "name": name, "address": addr})
+        inv = billing.new_invoice(
+            store,
+            ctx,
+            cus,
+            billing_reason="manual",
+            currency=session["currency"],
+            period=(ctx.now, ctx.now),
+            one_time=session_line_items(store, session),
+        )
         billing.finalize_invoice(store, ctx, inv)
         billing.settle_invoice(store, ctx, inv, pi)
         session["invoice"] = inv["id"]
@@ -87,8 +103,15 @@ def _pay_subscription_session(store, ctx, session, cus, card, email, name, addr)
         cus = create_customer(store, ctx, {"email": email, "name": name, "address": addr})
     pm = new_payment_method(store, ctx, card, email, name, addr, cus["id"])
     sub, inv = billing.start_subscription(
-        store, ctx, cus, pm, card, session_line_items(store, session), session["currency"],
-        store.extra[session["id"]].get("subscription_data") or {})
+        store,
+        ctx,
+        cus,
+        pm,
+        card,
+        session_line_items(store, session),
+        session["currency"],
+        store.extra[session["id"]].get("subscription_data") or {},
+    )
     before = billing.activate(store, sub)
     session.update(subscription=sub["id"], invoice=inv["id"])
     _complete_session(store, ctx, session, cus, email, name, addr, "paid")
@@ -116,8 +139,9 @@ def expire_session(store, ctx, session):
     """Expire an open session (``POST .../expire``, or its ``expires_at`` passing)."""
     if session["status"] != "open":
         raise state_error(
-            f"Only Checkout Sessions with a status in [\"open\"] can be expired. This "
-            f"Checkout Session has a status of \"{session['status']}\".")
+            f'Only Checkout Sessions with a status in ["open"] can be expired. This '
+            f'Checkout Session has a status of "{session["status"]}".'
+        )
     session.update(status="expired", url=None)
     emit(store, ctx, "checkout.session.expired", session)
     return session
@@ -138,14 +162,14 @@ def run_due(store, ctx):
         for s in store.all("checkout.session", lambda o, x: o["status"] == "open"):
             if s["expires_at"] <= now:
                 due.append((s["expires_at"], store.order[s["id"]], expire_session, s))
-        for sub in store.all("subscription",
-                             lambda o, x: o["status"] in ("active", "past_due", "trialing")):
+        for sub in store.all(
+            "subscription", lambda o, x: o["status"] in ("active", "past_due", "trialing")
+        ):
             end = billing.items_of(store, sub)[0]["current_period_end"]
             cancel_at = sub["cancel_at"]
             if cancel_at is not None and cancel_at <= end:
                 if cancel_at <= now:
-                    due.append((cancel_at, store.order[sub["id"]], billing.end_subscription,
-                                sub))
+                    due.append((cancel_at, store.order[sub["id"]], billing.end_subscription, sub))
             elif end <= now:
                 due.append((end, store.order[sub["id"]], billing.renew_subscription, sub))
         if not due:

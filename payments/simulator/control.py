@@ -53,8 +53,9 @@ def _act(sim, request, action, key, *, before_delivery=None, more=None):
     except StripeError as e:
         return _json(e.status, **e.body())
     with sim.store.lock:
-        shown = render(sim.store, result) if isinstance(result, dict) and "object" in result \
-            else result
+        shown = (
+            render(sim.store, result) if isinstance(result, dict) and "object" in result else result
+        )
     return _json(200, **{key: shown, "events": events, **(more(result) if more else {})})
 
 
@@ -75,16 +76,29 @@ def pay_session(sim, request, id):
     def pay(ctx, body):
         session = store.require(id, "checkout.session")
         try:
-            checkout.pay_session(store, ctx, session, body.get("card", "success"),
-                              body.get("email"), body.get("name"), body.get("address"))
+            checkout.pay_session(
+                store,
+                ctx,
+                session,
+                body.get("card", "success"),
+                body.get("email"),
+                body.get("name"),
+                body.get("address"),
+            )
         except Declined as e:
             outcome["declined"] = e.message
         return session
 
     def more(session):
         if "declined" in outcome:
-            return {"error": {"type": "card_error", "code": "card_declined",
-                              "decline_code": "generic_decline", "message": outcome["declined"]}}
+            return {
+                "error": {
+                    "type": "card_error",
+                    "code": "card_declined",
+                    "decline_code": "generic_decline",
+                    "message": outcome["declined"],
+                }
+            }
         return {"redirect_url": success_redirect(session)}
 
     response = _act(sim, request, pay, "session", more=more)
@@ -95,35 +109,61 @@ def pay_session(sim, request, id):
 
 @route("POST", "/_sim/checkout/sessions/<id>/expire")
 def expire_session(sim, request, id):
-    return _act(sim, request, lambda ctx, body: checkout.expire_session(
-        sim.store, ctx, sim.store.require(id, "checkout.session")), "session")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: checkout.expire_session(
+            sim.store, ctx, sim.store.require(id, "checkout.session")
+        ),
+        "session",
+    )
 
 
 @route("POST", "/_sim/charges/<id>/refund")
 def refund_charge(sim, request, id):
     """A refund from the dashboard: ``{"amount"?, "reason"?}``; events carry no request."""
-    return _act(sim, request, lambda ctx, body: charges.create_refund(
-        sim.store, ctx, _charge(sim.store, id), _amount(body), body.get("reason")), "refund")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: charges.create_refund(
+            sim.store, ctx, _charge(sim.store, id), _amount(body), body.get("reason")
+        ),
+        "refund",
+    )
 
 
 @route("POST", "/_sim/refunds/<id>/fail")
 def fail_refund(sim, request, id):
-    return _act(sim, request, lambda ctx, body: charges.fail_refund(
-        sim.store, ctx, sim.store.require(id, "refund"),
-        body.get("reason", "expired_or_canceled_card")), "refund")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: charges.fail_refund(
+            sim.store,
+            ctx,
+            sim.store.require(id, "refund"),
+            body.get("reason", "expired_or_canceled_card"),
+        ),
+        "refund",
+    )
 
 
 @route("POST", "/_sim/charges/<id>/dispute")
 def dispute_charge(sim, request, id):
     """``{"amount"?, "reason"?}``: the cardholder disputes; the funds are withdrawn."""
-    return _act(sim, request, lambda ctx, body: charges.open_dispute(
-        sim.store, ctx, _charge(sim.store, id), _amount(body),
-        body.get("reason", "fraudulent")), "dispute")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: charges.open_dispute(
+            sim.store, ctx, _charge(sim.store, id), _amount(body), body.get("reason", "fraudulent")
+        ),
+        "dispute",
+    )
 
 
 @route("POST", "/_sim/disputes/<id>/close")
 def close_dispute(sim, request, id):
     """``{"outcome": "won"|"lost"}``."""
+
     def close(ctx, body):
         outcome = body.get("outcome", "lost")
         if outcome not in ("won", "lost"):
@@ -136,6 +176,7 @@ def close_dispute(sim, request, id):
 @route("POST", "/_sim/subscriptions/<id>/card")
 def set_card(sim, request, id):
     """``{"card": "success"|"renewal_fails"}``, as the portal's "Update card"."""
+
     def update(ctx, body):
         card = body.get("card", "success")
         if card not in ("success", "renewal_fails", "decline"):
@@ -150,6 +191,7 @@ def set_card(sim, request, id):
 @route("POST", "/_sim/clock/advance")
 def advance_clock(sim, request):
     """``{"seconds": N}`` or ``{"days": N}``: renewals, expiries and availability follow."""
+
     def advance(ctx, body):
         seconds = int(body.get("seconds", 0)) + int(float(body.get("days", 0)) * 86400)
         if seconds < 0:
@@ -172,14 +214,26 @@ def get_clock(sim, request):
 @route("POST", "/_sim/payouts")
 def create_payout(sim, request):
     """``{"amount"?, "fail"?}``: an automatic payout of the available balance."""
-    return _act(sim, request, lambda ctx, body: charges.create_payout(
-        sim.store, ctx, amount=_amount(body), fail=bool(body.get("fail"))), "payout")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: charges.create_payout(
+            sim.store, ctx, amount=_amount(body), fail=bool(body.get("fail"))
+        ),
+        "payout",
+    )
 
 
 @route("POST", "/_sim/payouts/manual")
 def create_manual_payout(sim, request):
-    return _act(sim, request, lambda ctx, body: charges.create_payout(
-        sim.store, ctx, amount=_amount(body), automatic=False), "payout")
+    return _act(
+        sim,
+        request,
+        lambda ctx, body: charges.create_payout(
+            sim.store, ctx, amount=_amount(body), automatic=False
+        ),
+        "payout",
+    )
 
 
 @route("POST", "/_sim/reset")
@@ -212,8 +266,10 @@ def hang(sim, request):
     """``{"seconds": N, "count": 1}``: the next API requests stall, then still execute."""
     body = _body(request)
     with sim.store.lock:
-        sim.store.hang = {"seconds": float(body.get("seconds", 0)),
-                          "count": int(body.get("count", 1))}
+        sim.store.hang = {
+            "seconds": float(body.get("seconds", 0)),
+            "count": int(body.get("count", 1)),
+        }
     return _json(**sim.store.hang)
 
 
@@ -245,9 +301,16 @@ def list_events(sim, request):
             extra = sim.store.extra[event["id"]]
             if wanted is not None and extra["delivered"] != (wanted == "true"):
                 continue
-            rows.append({"id": event["id"], "type": event["type"],
-                         "created": event["created"], "delivered": extra["delivered"],
-                         "mode": extra["mode"], "attempts": extra["attempts"]})
+            rows.append(
+                {
+                    "id": event["id"],
+                    "type": event["type"],
+                    "created": event["created"],
+                    "delivered": extra["delivered"],
+                    "mode": extra["mode"],
+                    "attempts": extra["attempts"],
+                }
+            )
     return _json(data=rows)
 
 
@@ -257,8 +320,14 @@ def deliver_event(sim, request, id):
         if sim.store.get(id, "event") is None:
             return _json(404, error={"message": f"No such event: '{id}'"})
     status = sim.delivery.deliver(id)
-    return json_response(200, {"event": id, "webhook_status": status,
-                               "delivered": status is not None and 200 <= status < 300})
+    return json_response(
+        200,
+        {
+            "event": id,
+            "webhook_status": status,
+            "delivered": status is not None and 200 <= status < 300,
+        },
+    )
 
 
 @route("POST", "/_sim/deliver-pending")
@@ -287,8 +356,11 @@ def state(sim, request):
             pending_events=len(sim.delivery.pending()),
             queued_deliveries=sim.delivery.queue.unfinished_tasks,
             idempotency_in_flight=sum(not r.done for r in store.idempotency.values()),
-            delivery={"mode": store.plan.mode, "count": store.plan.remaining,
-                      "api_version": store.plan.api_version},
+            delivery={
+                "mode": store.plan.mode,
+                "count": store.plan.remaining,
+                "api_version": store.plan.api_version,
+            },
             hang=store.hang,
         )
 

@@ -16,8 +16,7 @@ def sign(payload, secrets, timestamp):
     """The ``Stripe-Signature`` header: ``t=...`` then one ``v1=...`` per secret."""
     parts = [f"t={timestamp}"]
     for secret in secrets:
-        mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.{payload}".encode(),
-                       hashlib.sha256)
+        mac = hmac.new(secret.encode("utf-8"), f"{timestamp}.{payload}".encode(), hashlib.sha256)
         parts.append(f"v1={mac.hexdigest()}")
     return ",".join(parts)
 
@@ -83,15 +82,18 @@ class Delivery:
             if callable(target):
                 status = int(target(payload.encode("utf-8"), headers))
             else:
-                status = requests.post(target, data=payload.encode("utf-8"), headers=headers,
-                                       timeout=config.webhook_timeout).status_code
+                status = requests.post(
+                    target,
+                    data=payload.encode("utf-8"),
+                    headers=headers,
+                    timeout=config.webhook_timeout,
+                ).status_code
         except Exception as exc:  # an unreachable endpoint is an outcome, not a crash
             error = f"{type(exc).__name__}: {exc}"
         with store.lock:
             extra = store.extra.get(event_id)
             if extra is not None:
-                extra["attempts"].append({"at": int(time.time()), "status": status,
-                                          "error": error})
+                extra["attempts"].append({"at": int(time.time()), "status": status, "error": error})
                 if status is not None and 200 <= status < 300:
                     extra["delivered"] = True
                     event["pending_webhooks"] = 0
@@ -118,8 +120,9 @@ class Delivery:
     def _ensure_worker(self):
         with self._start_lock:
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._work, name="stripe-sim-webhooks",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, name="stripe-sim-webhooks", daemon=True
+                )
                 self._thread.start()
 
     def _work(self):

@@ -58,5 +58,9 @@ def path_of(parts):
 
 def json_response(status, body, headers=None):
     """A JSON response, pretty-printed as Stripe's are."""
-    return Response(json.dumps(body, indent=2) + "\n", status=status, headers=headers,
-                    content_type="application/json")
+    return Response(
+        json.dumps(body, indent=2) + "\n",
+        status=status,
+        headers=headers,
+        content_type="application/json",
+    )

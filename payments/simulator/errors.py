@@ -39,9 +39,7 @@ class StripeError(Exception):
             if value is not None:
                 error[key] = value
         if request_id:
-            error["request_log_url"] = (
-                f"https://dashboard.stripe.com/test/logs/{request_id}?t=0"
-            )
+            error["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}?t=0"
         return {"error": error}
 
 

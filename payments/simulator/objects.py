@@ -69,8 +69,18 @@ def product(now, name, description=None, metadata=None, active=True):
     }
 
 
-def price(now, product_id, currency, unit_amount, recurring=None, *, metadata=None,
-          nickname=None, lookup_key=None, active=True):
+def price(
+    now,
+    product_id,
+    currency,
+    unit_amount,
+    recurring=None,
+    *,
+    metadata=None,
+    nickname=None,
+    lookup_key=None,
+    active=True,
+):
     if recurring is not None:
         recurring = {
             "interval": recurring["interval"],
@@ -276,8 +286,7 @@ def customer(now, p):
 
 
 def billing_details(email, name, addr):
-    return {"address": address(addr), "email": email, "name": name, "phone": None,
-            "tax_id": None}
+    return {"address": address(addr), "email": email, "name": name, "phone": None, "tax_id": None}
 
 
 def payment_method(now, card, details, customer_id):
@@ -288,8 +297,11 @@ def payment_method(now, card, details, customer_id):
         "billing_details": details,
         "card": {
             "brand": "visa",
-            "checks": {"address_line1_check": None, "address_postal_code_check": None,
-                       "cvc_check": "pass"},
+            "checks": {
+                "address_line1_check": None,
+                "address_postal_code_check": None,
+                "cvc_check": "pass",
+            },
             "country": "US",
             "display_brand": "visa",
             "exp_month": 12,
@@ -309,8 +321,9 @@ def payment_method(now, card, details, customer_id):
     }
 
 
-def payment_intent(now, amount, currency, *, customer, description=None, metadata=None,
-                   receipt_email=None):
+def payment_intent(
+    now, amount, currency, *, customer, description=None, metadata=None, receipt_email=None
+):
     id = new_id("pi_")
     return {
         "id": id,
@@ -341,8 +354,12 @@ def payment_intent(now, amount, currency, *, customer, description=None, metadat
         "payment_method": None,
         "payment_method_configuration_details": None,
         "payment_method_options": {
-            "card": {"installments": None, "mandate_options": None, "network": None,
-                     "request_three_d_secure": "automatic"}
+            "card": {
+                "installments": None,
+                "mandate_options": None,
+                "network": None,
+                "request_three_d_secure": "automatic",
+            }
         },
         "payment_method_types": ["card"],
         "processing": None,
@@ -395,7 +412,8 @@ def charge(now, config, pi, pm, *, succeeded):
             "reason": None if succeeded else "generic_decline",
             "risk_level": "normal",
             "risk_score": 32,
-            "seller_message": "Payment complete." if succeeded
+            "seller_message": "Payment complete."
+            if succeeded
             else "The bank did not return any further details with this decline.",
             "type": "authorized" if succeeded else "issuer_declined",
         },
@@ -437,17 +455,30 @@ def charge(now, config, pi, pm, *, succeeded):
     }
 
 
-def balance_transaction(now, *, amount, currency, type, reporting_category, source,
-                        available_on=None, fee=0, fee_description=None, description=None):
+def balance_transaction(
+    now,
+    *,
+    amount,
+    currency,
+    type,
+    reporting_category,
+    source,
+    available_on=None,
+    fee=0,
+    fee_description=None,
+    description=None,
+):
     fee_details = []
     if fee:
-        fee_details.append({
-            "amount": fee,
-            "application": None,
-            "currency": currency,
-            "description": fee_description,
-            "type": "stripe_fee",
-        })
+        fee_details.append(
+            {
+                "amount": fee,
+                "application": None,
+                "currency": currency,
+                "description": fee_description,
+                "type": "stripe_fee",
+            }
+        )
     return {
         "id": new_id("txn_"),
         "object": "balance_transaction",
@@ -479,8 +510,12 @@ def refund(now, ch, amount, *, reason=None, metadata=None):
         "currency": ch["currency"],
         "description": None,
         "destination_details": {
-            "card": {"reference": new_id("", 16), "reference_status": "available",
-                     "reference_type": "acquirer_reference_number", "type": "refund"},
+            "card": {
+                "reference": new_id("", 16),
+                "reference_status": "available",
+                "reference_type": "acquirer_reference_number",
+                "type": "refund",
+            },
             "type": "card",
         },
         "failure_balance_transaction": None,
@@ -509,15 +544,32 @@ def dispute(now, ch, amount, reason):
         "evidence": {
             key: None
             for key in (
-                "access_activity_log", "billing_address", "cancellation_policy",
-                "cancellation_policy_disclosure", "cancellation_rebuttal",
-                "customer_communication", "customer_email_address", "customer_name",
-                "customer_purchase_ip", "customer_signature", "duplicate_charge_documentation",
-                "duplicate_charge_explanation", "duplicate_charge_id", "product_description",
-                "receipt", "refund_policy", "refund_policy_disclosure",
-                "refund_refusal_explanation", "service_date", "service_documentation",
-                "shipping_address", "shipping_carrier", "shipping_date",
-                "shipping_documentation", "shipping_tracking_number", "uncategorized_file",
+                "access_activity_log",
+                "billing_address",
+                "cancellation_policy",
+                "cancellation_policy_disclosure",
+                "cancellation_rebuttal",
+                "customer_communication",
+                "customer_email_address",
+                "customer_name",
+                "customer_purchase_ip",
+                "customer_signature",
+                "duplicate_charge_documentation",
+                "duplicate_charge_explanation",
+                "duplicate_charge_id",
+                "product_description",
+                "receipt",
+                "refund_policy",
+                "refund_policy_disclosure",
+                "refund_refusal_explanation",
+                "service_date",
+                "service_documentation",
+                "shipping_address",
+                "shipping_carrier",
+                "shipping_date",
+                "shipping_documentation",
+                "shipping_tracking_number",
+                "uncategorized_file",
                 "uncategorized_text",
             )
         },
@@ -533,8 +585,7 @@ def dispute(now, ch, amount, reason):
         "metadata": {},
         "payment_intent": ch["payment_intent"],
         "payment_method_details": {
-            "card": {"brand": "visa", "case_type": "chargeback",
-                     "network_reason_code": "10.4"},
+            "card": {"brand": "visa", "case_type": "chargeback", "network_reason_code": "10.4"},
             "type": "card",
         },
         "reason": reason,
@@ -575,8 +626,11 @@ def subscription(now, customer_id, *, metadata=None, description=None, pm_id=Non
         "next_pending_invoice_item_invoice": None,
         "on_behalf_of": None,
         "pause_collection": None,
-        "payment_settings": {"payment_method_options": None, "payment_method_types": None,
-                             "save_default_payment_method": "off"},
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
         "pending_invoice_item_interval": None,
         "pending_setup_intent": None,
         "pending_update": None,
@@ -636,8 +690,13 @@ def invoice(now, config, cus, *, billing_reason, currency, period, subscription=
         "attempt_count": 0,
         "attempted": False,
         "auto_advance": True,
-        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None,
-                          "provider": None, "status": None},
+        "automatic_tax": {
+            "disabled_reason": None,
+            "enabled": False,
+            "liability": None,
+            "provider": None,
+            "status": None,
+        },
         "automatically_finalizes_at": None,
         "billing_reason": billing_reason,
         "collection_method": "charge_automatically",
@@ -674,8 +733,11 @@ def invoice(now, config, cus, *, billing_reason, currency, period, subscription=
         "number": None,
         "on_behalf_of": None,
         "parent": parent,
-        "payment_settings": {"default_mandate": None, "payment_method_options": None,
-                             "payment_method_types": None},
+        "payment_settings": {
+            "default_mandate": None,
+            "payment_method_options": None,
+            "payment_method_types": None,
+        },
         "period_end": period[1],
         "period_start": period[0],
         "post_payment_credit_notes_amount": 0,
@@ -687,8 +749,12 @@ def invoice(now, config, cus, *, billing_reason, currency, period, subscription=
         "starting_balance": 0,
         "statement_descriptor": None,
         "status": "draft",
-        "status_transitions": {"finalized_at": None, "marked_uncollectible_at": None,
-                               "paid_at": None, "voided_at": None},
+        "status_transitions": {
+            "finalized_at": None,
+            "marked_uncollectible_at": None,
+            "paid_at": None,
+            "voided_at": None,
+        },
         "subtotal": 0,
         "subtotal_excluding_tax": 0,
         "test_clock": None,
@@ -774,10 +840,17 @@ def portal_session(now, config, p):
     id = new_id("bps_")
     flow = None
     if p.get("flow_data"):
-        flow = {"after_completion": {"hosted_confirmation": None, "redirect": None,
-                                     "type": "portal_homepage"},
-                "subscription_cancel": None, "subscription_update": None,
-                "subscription_update_confirm": None, "type": p["flow_data"].get("type")}
+        flow = {
+            "after_completion": {
+                "hosted_confirmation": None,
+                "redirect": None,
+                "type": "portal_homepage",
+            },
+            "subscription_cancel": None,
+            "subscription_update": None,
+            "subscription_update_confirm": None,
+            "type": p["flow_data"].get("type"),
+        }
     return {
         "id": id,
         "object": "billing_portal.session",

@@ -44,8 +44,9 @@ def webhook_url(app_url):
     return app_url if app_url.endswith("/stripe/webhook") else app_url + "/stripe/webhook"
 
 
-def run(host="127.0.0.1", port=12111, app_url=None, secret="whsec_sim_secret",
-        on_clock_change=None):
+def run(
+    host="127.0.0.1", port=12111, app_url=None, secret="whsec_sim_secret", on_clock_change=None
+):
     """Run a simulator in the foreground until interrupted.
 
     Events go to ``{app_url}/stripe/webhook`` signed with ``secret`` (several secrets may
@@ -53,8 +54,13 @@ def run(host="127.0.0.1", port=12111, app_url=None, secret="whsec_sim_secret",
     whenever ``/_sim/clock/advance`` (or a reset) moves the clock.
     """
     secrets = [s.strip() for s in secret.split(",") if s.strip()]
-    sim = Simulator(SimConfig(webhook_url=webhook_url(app_url), webhook_secrets=secrets,
-                              on_clock_change=on_clock_change))
+    sim = Simulator(
+        SimConfig(
+            webhook_url=webhook_url(app_url),
+            webhook_secrets=secrets,
+            on_clock_change=on_clock_change,
+        )
+    )
     server = _bind(sim, host, port)
     print(f"Stripe simulator on {sim.config.public_url} (STRIPE_API_BASE)")
     print(f"Webhooks to {sim.config.webhook_url or 'nowhere (stored only)'}")

@@ -44,8 +44,9 @@ def test_staff_areas_refuse_everyone_below_their_role(app, make_user, prefix, le
     for role in below:
         client = app.test_client()
         if role is not None:
-            _, email, password = make_user(email=f"{role.name}-{prefix[1:]}@example.org",
-                                           role=role.name)
+            _, email, password = make_user(
+                email=f"{role.name}-{prefix[1:]}@example.org", role=role.name
+            )
             assert sign_in(client, email, password).status_code == 302
         for url in urls:
             response = client.get(url)

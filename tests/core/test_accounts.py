@@ -94,9 +94,7 @@ def test_register_verify_sign_in_sign_out_and_reset(client, deliver):
     assert right.status_code == 302
 
 
-def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(
-    client, make_user, deliver
-):
+def test_registering_a_taken_address_looks_the_same_and_tells_the_owner(client, make_user, deliver):
     make_user(email="taken@example.org")
     response = register(client, email="taken@example.org")
     assert response.status_code == 200
@@ -178,9 +176,9 @@ def test_change_password_signs_out_other_devices(app, make_user):
     assert phone.get("/account").status_code == 302  # the other one is signed out
     with app.app_context():
         live = db.session.scalar(
-            sa.select(sa.func.count()).select_from(LoginSession).where(
-                LoginSession.revoked_at.is_(None)
-            )
+            sa.select(sa.func.count())
+            .select_from(LoginSession)
+            .where(LoginSession.revoked_at.is_(None))
         )
     assert live == 1
 

@@ -22,8 +22,16 @@ def test_seed_demo_is_idempotent(app):
 
 def test_users_create_with_a_role(app):
     result = app.test_cli_runner().invoke(
-        args=["users", "create", "--email", "Boss@Example.org", "--role", "admin",
-              "--password", "a good long password"]
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Boss@Example.org",
+            "--role",
+            "admin",
+            "--password",
+            "a good long password",
+        ]
     )
     assert result.exit_code == 0, result.output
     with app.app_context():

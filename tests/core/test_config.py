@@ -52,8 +52,14 @@ def test_every_missing_setting_is_named_at_once():
     with pytest.raises(ConfigError) as refused:
         load_config({"APP_ENV": "production"})
     message = str(refused.value)
-    for name in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "BASE_URL", "STRIPE_SECRET_KEY",
-                 "STRIPE_WEBHOOK_SECRET"):
+    for name in (
+        "SECRET_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "BASE_URL",
+        "STRIPE_SECRET_KEY",
+        "STRIPE_WEBHOOK_SECRET",
+    ):
         assert name in message
 
 

@@ -77,8 +77,12 @@ def test_a_forged_preferences_link_is_refused(client):
 
 def test_transactional_mail_has_no_unsubscribe_link(app, deliver):
     with app.app_context():
-        queue_email("buyer@example.org", "accounts/email_changed", subject="Changed",
-                    context={"user": None, "new_email": "x@example.org"})
+        queue_email(
+            "buyer@example.org",
+            "accounts/email_changed",
+            subject="Changed",
+            context={"user": None, "new_email": "x@example.org"},
+        )
         db.session.commit()
     [message] = deliver().to("buyer@example.org")
     assert message["List-Unsubscribe"] is None

@@ -121,9 +121,7 @@ def test_nul_in_multipart_is_400(client):
 
 
 def test_nul_in_json_is_400(client):
-    response = client.post(
-        "/login", data='{"email": "a\\u0000b"}', content_type="application/json"
-    )
+    response = client.post("/login", data='{"email": "a\\u0000b"}', content_type="application/json")
     assert response.status_code == 400
 
 

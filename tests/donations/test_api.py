@@ -53,7 +53,6 @@ def session_id_of(url):
     return urlsplit(url).path.rsplit("/", 1)[-1]
 
 
-
 # -- funds ------------------------------------------------------------------------------------
 
 
@@ -134,10 +133,17 @@ def test_a_monthly_gift_in_french_with_the_fee_a_tribute_and_consent(
         language="fr",
         news_consent=True,
         annual_receipt=False,
-        tribute={"kind": "memory", "name": "  Lester Pearson ",
-                 "notify_email": "family@example.org"},
-        **{"donor.name": "  Dominique Donatrice  ", "donor.address.postal_code": "k1p5w1",
-           "donor.address.province": "on", "donor.organization_name": "Paix inc."},
+        tribute={
+            "kind": "memory",
+            "name": "  Lester Pearson ",
+            "notify_email": "family@example.org",
+        },
+        **{
+            "donor.name": "  Dominique Donatrice  ",
+            "donor.address.postal_code": "k1p5w1",
+            "donor.address.province": "on",
+            "donor.organization_name": "Paix inc.",
+        },
     )
     response = client.post(f"{API}/donations", json=body)
     assert response.status_code == 201, response.get_json()
@@ -276,8 +282,12 @@ def test_a_nul_in_a_string_is_refused(app, client, funds, raw):
     ("error", "status", "code", "fields"),
     [
         (Conflict(), 409, "conflict", None),
-        (ValidationError("Not that fund today.", field="fund"), 400, "invalid",
-         {"fund": ["Not that fund today."]}),
+        (
+            ValidationError("Not that fund today.", field="fund"),
+            400,
+            "invalid",
+            {"fund": ["Not that fund today."]},
+        ),
     ],
 )
 def test_a_domain_error_from_the_service_keeps_its_status_and_code(
@@ -365,19 +375,31 @@ def test_the_openapi_document_describes_both_paths(client):
 
     funds = doc["paths"]["/api/v1/funds"]["get"]
     assert funds["responses"]["200"]["content"]["application/json"]["schema"] == {
-        "type": "array", "items": {"$ref": "#/components/schemas/Fund"}}
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/Fund"},
+    }
     donations = doc["paths"]["/api/v1/donations"]["post"]
     assert donations["requestBody"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/DonationRequest"}
+        "$ref": "#/components/schemas/DonationRequest"
+    }
     assert donations["responses"]["201"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/Checkout"}
+        "$ref": "#/components/schemas/Checkout"
+    }
     assert {"400", "415", "422", "429", "503"} <= set(donations["responses"])
 
     schemas = doc["components"]["schemas"]
     assert {"Fund", "DonationRequest", "Donor", "Address", "Tribute", "Checkout", "Error"} <= set(
-        schemas)
+        schemas
+    )
     assert set(schemas["Fund"]["properties"]) == {
-        "slug", "name", "name_en", "name_fr", "description", "goal", "raised"}
+        "slug",
+        "name",
+        "name_en",
+        "name_fr",
+        "description",
+        "goal",
+        "raised",
+    }
     request = schemas["DonationRequest"]
     assert {"amount", "fund", "donor"} <= set(request["required"])
     assert request["additionalProperties"] is False

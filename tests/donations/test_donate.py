@@ -25,8 +25,11 @@ def count(app, model):
         ("1e9", "Please enter an amount in dollars", "Veuillez entrer un montant en dollars"),
         ("NaN", "Please enter an amount in dollars", "Veuillez entrer un montant en dollars"),
         ("abc", "Please enter an amount in dollars", "Veuillez entrer un montant en dollars"),
-        ("50001", "The maximum online is $50,000.00.",
-         "Le maximum en ligne est de 50\u00a0000,00\u00a0$."),
+        (
+            "50001",
+            "The maximum online is $50,000.00.",
+            "Le maximum en ligne est de 50\u00a0000,00\u00a0$.",
+        ),
         ("", "Please enter an amount.", "Veuillez entrer un montant."),
     ],
 )
@@ -43,8 +46,13 @@ def test_bad_amounts_are_refused_in_both_languages_and_nothing_is_created(
 
 @pytest.mark.parametrize(
     ("typed", "lang", "cents"),
-    [("1", "en", 100), ("10.5", "en", 1050), ("10,50", "fr", 1050), ("50000", "en", 5_000_000),
-     ("50 000", "fr", 5_000_000)],
+    [
+        ("1", "en", 100),
+        ("10.5", "en", 1050),
+        ("10,50", "fr", 1050),
+        ("50000", "en", 5_000_000),
+        ("50 000", "fr", 5_000_000),
+    ],
 )
 def test_good_amounts_start_a_checkout(app, give, stripe_sim, typed, lang, cents):
     response, session_id = give(lang=lang, other_amount=typed)

@@ -30,8 +30,7 @@ def receipts(app):
     with app.app_context():
         rows = db.session.scalars(sa.select(Receipt).order_by(Receipt.id)).all()
         return [
-            (r.number, r.amount, r.is_void, r.replaces.number if r.replaces else None)
-            for r in rows
+            (r.number, r.amount, r.is_void, r.replaces.number if r.replaces else None) for r in rows
         ]
 
 
@@ -46,9 +45,12 @@ def general_raised(app):
 def test_a_one_time_gift_is_thanked_with_an_official_receipt(
     app, client, give, stripe_sim, deliver, charity
 ):
-    response, session_id = give(other_amount="40", tribute_kind="memory",
-                                tribute_name="Lester Pearson",
-                                tribute_notify_email="family@example.org")
+    response, session_id = give(
+        other_amount="40",
+        tribute_kind="memory",
+        tribute_name="Lester Pearson",
+        tribute_notify_email="family@example.org",
+    )
     paid = stripe_sim.pay(session_id)
     donation = the_donation(app)
     assert donation.status == DonationStatus.paid and donation.total == 4000
@@ -110,9 +112,7 @@ def test_a_full_refund_voids_the_receipt(app, give, stripe_sim, charity):
     assert general_raised(app) == 0
 
 
-def test_a_partial_refund_cancels_and_replaces_the_receipt(
-    app, give, stripe_sim, deliver, charity
-):
+def test_a_partial_refund_cancels_and_replaces_the_receipt(app, give, stripe_sim, deliver, charity):
     _, session_id = give(other_amount="100")
     stripe_sim.pay(session_id)
     with app.app_context():
@@ -145,10 +145,13 @@ def test_a_failed_refund_restores_the_receipt(app, give, stripe_sim, charity):
     assert general_raised(app) == 10000
 
 
-@pytest.mark.parametrize(("outcome", "status", "raised"), [
-    ("lost", DonationStatus.charged_back, 0),
-    ("won", DonationStatus.paid, 2500),
-])
+@pytest.mark.parametrize(
+    ("outcome", "status", "raised"),
+    [
+        ("lost", DonationStatus.charged_back, 0),
+        ("won", DonationStatus.paid, 2500),
+    ],
+)
 def test_a_dispute(app, give, stripe_sim, charity, outcome, status, raised):
     _, session_id = give(other_amount="25")
     stripe_sim.pay(session_id)

@@ -70,8 +70,11 @@ def test_a_failing_card_emails_the_fix_link_once(app, client, give, stripe_sim, 
     stripe_sim.advance(days=31)
     assert gift_row(app).status == MonthlyStatus.past_due
     mailbox = deliver()
-    [failed] = [m for m in mailbox.to("dana@example.org")
-                if m["Subject"] == "Your monthly gift could not be processed"]
+    [failed] = [
+        m
+        for m in mailbox.to("dana@example.org")
+        if m["Subject"] == "Your monthly gift could not be processed"
+    ]
     [link] = [u for u in Mailbox.links(failed) if "/donate/manage/" in u]
     page = client.get(urlsplit(link).path)
     assert page.status_code == 200
@@ -82,7 +85,9 @@ def test_a_failing_card_emails_the_fix_link_once(app, client, give, stripe_sim, 
 def test_an_amount_change_takes_effect_at_the_next_renewal(app, client, give, stripe_sim):
     gift_id, token = monthly(app, give, stripe_sim, amount="20")
     response = post_form(
-        client, f"/donate/manage/{token}/amount", {"amount": "35"},
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "35"},
         token_from=f"/donate/manage/{token}",
     )
     assert response.status_code == 302
@@ -94,8 +99,12 @@ def test_an_amount_change_takes_effect_at_the_next_renewal(app, client, give, st
 
 def test_a_bad_new_amount_is_refused(app, client, give, stripe_sim):
     gift_id, token = monthly(app, give, stripe_sim)
-    response = post_form(client, f"/donate/manage/{token}/amount", {"amount": "0.10"},
-                         token_from=f"/donate/manage/{token}")
+    response = post_form(
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "0.10"},
+        token_from=f"/donate/manage/{token}",
+    )
     assert response.status_code == 400
     assert "The minimum is $1.00." in response.get_data(as_text=True)
     assert gift_row(app).amount == 2000
@@ -103,16 +112,20 @@ def test_a_bad_new_amount_is_refused(app, client, give, stripe_sim):
 
 def test_cancelling_in_the_portal_ends_the_subscription(app, client, give, stripe_sim):
     gift_id, token = monthly(app, give, stripe_sim)
-    response = post_form(client, f"/donate/manage/{token}/portal", {},
-                         token_from=f"/donate/manage/{token}")
+    response = post_form(
+        client, f"/donate/manage/{token}/portal", {}, token_from=f"/donate/manage/{token}"
+    )
     assert response.status_code == 303 and "/p/session/bps_" in response.location
     portal = requests.Session()
     page = portal.get(response.location, timeout=10).text
     sub_id = gift_row(app).subscription_id
     assert sub_id in page
     portal_path = urlsplit(response.location).path
-    done = portal.post(f"{stripe_sim.url}{portal_path}/subscriptions/{sub_id}/cancel",
-                       allow_redirects=False, timeout=10)
+    done = portal.post(
+        f"{stripe_sim.url}{portal_path}/subscriptions/{sub_id}/cancel",
+        allow_redirects=False,
+        timeout=10,
+    )
     assert done.status_code == 303
     gift = gift_row(app)
     assert gift.status == MonthlyStatus.active and gift.cancel_at_period_end
@@ -162,14 +175,33 @@ def test_a_gift_at_9pm_on_december_31_in_toronto_belongs_to_that_year(app, funds
     with app.app_context():
         fund = db.session.scalar(sa.select(Fund))
         gift = MonthlyGift(
-            fund=fund, amount=1000, charged=1000, donor_name="Eve", email="eve@x.org",
-            address_line1="1 A St", city="Toronto", province="ON", postal_code="M5V 1A1",
+            fund=fund,
+            amount=1000,
+            charged=1000,
+            donor_name="Eve",
+            email="eve@x.org",
+            address_line1="1 A St",
+            city="Toronto",
+            province="ON",
+            postal_code="M5V 1A1",
             status=MonthlyStatus.active,
         )
-        db.session.add(Donation(kind=DonationKind.monthly, status=DonationStatus.paid, fund=fund,
-                                amount=1000, received_at=late, monthly_gift=gift,
-                                donor_name="Eve", email="eve@x.org", address_line1="1 A St",
-                                city="Toronto", province="ON", postal_code="M5V 1A1"))
+        db.session.add(
+            Donation(
+                kind=DonationKind.monthly,
+                status=DonationStatus.paid,
+                fund=fund,
+                amount=1000,
+                received_at=late,
+                monthly_gift=gift,
+                donor_name="Eve",
+                email="eve@x.org",
+                address_line1="1 A St",
+                city="Toronto",
+                province="ON",
+                postal_code="M5V 1A1",
+            )
+        )
         db.session.commit()
         assert receipt_rules.local_date(late).isoformat() == "2026-12-31"
         assert [d.received_at for d in receipt_rules.gifts_for_annual(2026)] == [late]

@@ -50,24 +50,56 @@ def pdf_text(data):
 @pytest.mark.parametrize(
     ("language", "expected"),
     [
-        ("en", [
-            "Official donation receipt for income tax purposes", "Registration number",
-            REGISTRATION, "Serial number", "Place of issue", "Ottawa, Ontario",
-            "Date the gift was received", "December 31, 2026", "Date issued",
-            "Marie Tremblay", "45 rue Saint-Denis", "Montréal QC H2X 3K8",
-            "Amount of gift", "$500.00", "Value of advantage", "$0.00",
-            "Eligible amount of gift for tax purposes", "Dana Demo", "Treasurer",
-            "Canada Revenue Agency", "canada.ca/charities-giving",
-        ]),
-        ("fr", [
-            "Reçu officiel de don aux fins de l'impôt sur le revenu", "Numéro d'enregistrement",
-            REGISTRATION, "Lieu de délivrance", "Ottawa, Ontario",
-            "Date de réception du don", "31 décembre 2026", "Date de délivrance",
-            "Marie Tremblay", "45 rue Saint-Denis", "Montréal QC H2X 3K8",
-            "Montant du don", "500,00 $", "Valeur de l'avantage", "0,00 $",
-            "Montant admissible du don aux fins de l'impôt", "Dana Demo",
-            "Agence du revenu du Canada", "canada.ca/charities-giving",
-        ]),
+        (
+            "en",
+            [
+                "Official donation receipt for income tax purposes",
+                "Registration number",
+                REGISTRATION,
+                "Serial number",
+                "Place of issue",
+                "Ottawa, Ontario",
+                "Date the gift was received",
+                "December 31, 2026",
+                "Date issued",
+                "Marie Tremblay",
+                "45 rue Saint-Denis",
+                "Montréal QC H2X 3K8",
+                "Amount of gift",
+                "$500.00",
+                "Value of advantage",
+                "$0.00",
+                "Eligible amount of gift for tax purposes",
+                "Dana Demo",
+                "Treasurer",
+                "Canada Revenue Agency",
+                "canada.ca/charities-giving",
+            ],
+        ),
+        (
+            "fr",
+            [
+                "Reçu officiel de don aux fins de l'impôt sur le revenu",
+                "Numéro d'enregistrement",
+                REGISTRATION,
+                "Lieu de délivrance",
+                "Ottawa, Ontario",
+                "Date de réception du don",
+                "31 décembre 2026",
+                "Date de délivrance",
+                "Marie Tremblay",
+                "45 rue Saint-Denis",
+                "Montréal QC H2X 3K8",
+                "Montant du don",
+                "500,00 $",
+                "Valeur de l'avantage",
+                "0,00 $",
+                "Montant admissible du don aux fins de l'impôt",
+                "Dana Demo",
+                "Agence du revenu du Canada",
+                "canada.ca/charities-giving",
+            ],
+        ),
     ],
 )
 def test_an_issued_receipt_carries_every_cra_item(app_ctx, funds, charity, language, expected):
@@ -88,8 +120,12 @@ def test_a_partial_refund_of_one_month_reissues_the_annual_receipt(app_ctx, fund
     gift = MonthlyGiftFactory(fund=fund, email="annual@example.org")
     months = [
         DonationFactory(
-            fund=fund, kind=DonationKind.monthly, monthly_gift=gift, amount=2000,
-            email="annual@example.org", received_at=datetime(2026, m, 15, 17, tzinfo=UTC),
+            fund=fund,
+            kind=DonationKind.monthly,
+            monthly_gift=gift,
+            amount=2000,
+            email="annual@example.org",
+            received_at=datetime(2026, m, 15, 17, tzinfo=UTC),
         )
         for m in (3, 4, 5)
     ]

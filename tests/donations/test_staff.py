@@ -132,9 +132,17 @@ def a_gift(app, funds):
     with app.app_context():
         fund = services.fund_by_slug("general")
         donation, _ = services.record_offline_gift(
-            fund=fund, amount=5000, method="cash", received_on=date(2025, 1, 2),
-            donor_name="Olive Offline", email="olive@example.org", address_line1="1 Sparks",
-            city="Ottawa", province="ON", postal_code="K1P 5B1", recorded_by=None,
+            fund=fund,
+            amount=5000,
+            method="cash",
+            received_on=date(2025, 1, 2),
+            donor_name="Olive Offline",
+            email="olive@example.org",
+            address_line1="1 Sparks",
+            city="Ottawa",
+            province="ON",
+            postal_code="K1P 5B1",
+            recorded_by=None,
             issue_receipt=False,
         )
         db.session.commit()
@@ -191,16 +199,39 @@ def test_every_treasurer_view_declares_its_role(app):
 def five_gifts(app, treasurer, give, stripe_sim):
     """Two gifts on either side of a local midnight, an abandoned one, two offline ones."""
     paid_gift(give, stripe_sim, other_amount="25", donor_name="Dana Donor")
-    paid_gift(give, stripe_sim, other_amount="20", frequency="monthly", fund="mondial",
-              donor_name="Marc Tremblay", email="MARC@example.org", annual_receipt="y")
-    response, session_id = give(other_amount="40", fund="peacekeeping", donor_name="Zoé Côté",
-                                email="zoe@example.org")
+    paid_gift(
+        give,
+        stripe_sim,
+        other_amount="20",
+        frequency="monthly",
+        fund="mondial",
+        donor_name="Marc Tremblay",
+        email="MARC@example.org",
+        annual_receipt="y",
+    )
+    response, session_id = give(
+        other_amount="40", fund="peacekeeping", donor_name="Zoé Côté", email="zoe@example.org"
+    )
     stripe_sim.expire(session_id)
-    gift_id_from(record_offline(treasurer, donor_name="Dan Cheque",
-                                organization_name="Acme Foundation", email="acme@example.org"))
-    gift_id_from(record_offline(treasurer, amount="100", fund="take-action", method="cash",
-                                received_on="2024-12-31", donor_name="Eve Cash",
-                                email="eve@example.org"))
+    gift_id_from(
+        record_offline(
+            treasurer,
+            donor_name="Dan Cheque",
+            organization_name="Acme Foundation",
+            email="acme@example.org",
+        )
+    )
+    gift_id_from(
+        record_offline(
+            treasurer,
+            amount="100",
+            fund="take-action",
+            method="cash",
+            received_on="2024-12-31",
+            donor_name="Eve Cash",
+            email="eve@example.org",
+        )
+    )
     ids = ids_by_name(app)
     # 23:59:59 on 7 March in Ottawa is already 8 March in UTC.
     set_received(app, ids["Dana Donor"], datetime(2025, 3, 7, 23, 59, 59, tzinfo=TORONTO))
@@ -227,8 +258,11 @@ def five_gifts(app, treasurer, give, stripe_sim):
         ("?q=marc%40EXAMPLE", ["Marc Tremblay"], "$20.00"),
         ("?q=Côté", ["Zoé Côté"], "$0.00"),
         ("?q=%25", [], "$0.00"),  # a LIKE wildcard is searched for, not obeyed
-        ("?q=&fund=&kind=&status=&date_from=&date_to=",
-         ["Zoé Côté", "Dan Cheque", "Marc Tremblay", "Dana Donor", "Eve Cash"], "$345.00"),
+        (
+            "?q=&fund=&kind=&status=&date_from=&date_to=",
+            ["Zoé Côté", "Dan Cheque", "Marc Tremblay", "Dana Donor", "Eve Cash"],
+            "$345.00",
+        ),
     ],
 )
 def test_filters(app, treasurer, five_gifts, query, names, total):
@@ -296,9 +330,17 @@ def test_pages_of_fifty(app, treasurer):
         fund = services.fund_by_slug("general")
         for n in range(53):
             services.record_offline_gift(
-                fund=fund, amount=100 + n, method="cash", received_on=date(2025, 1, 1),
-                donor_name=f"Donor {n}", email=f"d{n}@example.org", address_line1="1 Main",
-                city="Ottawa", province="ON", postal_code="K1P 5B1", recorded_by=None,
+                fund=fund,
+                amount=100 + n,
+                method="cash",
+                received_on=date(2025, 1, 1),
+                donor_name=f"Donor {n}",
+                email=f"d{n}@example.org",
+                address_line1="1 Main",
+                city="Ottawa",
+                province="ON",
+                postal_code="K1P 5B1",
+                recorded_by=None,
                 issue_receipt=False,
             )
         db.session.commit()
@@ -328,9 +370,11 @@ def test_pages_of_fifty(app, treasurer):
 def test_an_offline_gift_is_receipted_and_emailed(
     app, treasurer, deliver, charity, advantage, printed, eligible
 ):
-    response = record_offline(treasurer, advantage=advantage,
-                              advantage_description="Gala dinner ticket" if advantage != "0"
-                              else "")
+    response = record_offline(
+        treasurer,
+        advantage=advantage,
+        advantage_description="Gala dinner ticket" if advantage != "0" else "",
+    )
     gift_id = gift_id_from(response)
     page = treasurer.get(response.location).get_data(as_text=True)
     with app.app_context():
@@ -370,9 +414,15 @@ def test_an_advantage_over_80_percent_gets_no_receipt_and_the_page_says_so(
 
 
 def test_amounts_are_read_in_the_staff_members_language(app, treasurer, charity):
-    gift_id = gift_id_from(record_offline(treasurer, lang="fr", amount="1 234,50",
-                                          advantage="10,25",
-                                          advantage_description="Billet"))
+    gift_id = gift_id_from(
+        record_offline(
+            treasurer,
+            lang="fr",
+            amount="1 234,50",
+            advantage="10,25",
+            advantage_description="Billet",
+        )
+    )
     with app.app_context():
         donation = db.session.get(Donation, gift_id)
         assert (donation.amount, donation.advantage) == (123450, 1025)
@@ -432,8 +482,12 @@ def test_the_form_offers_today(treasurer):
 def test_resend_receipt_sends_it_again(app, treasurer, deliver, charity):
     gift_id = gift_id_from(record_offline(treasurer))
     assert len(deliver().to("olive@example.org")) == 1
-    response = post_form(treasurer, f"/treasurer/donations/{gift_id}/resend-receipt", {},
-                         token_from=f"/treasurer/donations/{gift_id}")
+    response = post_form(
+        treasurer,
+        f"/treasurer/donations/{gift_id}/resend-receipt",
+        {},
+        token_from=f"/treasurer/donations/{gift_id}",
+    )
     assert response.status_code == 303
     assert response.location.endswith(f"/treasurer/donations/{gift_id}")
     page = treasurer.get(response.location).get_data(as_text=True)
@@ -444,15 +498,22 @@ def test_resend_receipt_sends_it_again(app, treasurer, deliver, charity):
         [attachment] = list(message.iter_attachments())
         assert attachment.get_content_type() == "application/pdf"
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "receipt.resent")
-        ) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "receipt.resent")
+            )
+            == 1
+        )
 
 
 def test_resending_a_gift_without_receipt_says_so(app, treasurer, deliver):
     gift_id = gift_id_from(record_offline(treasurer, issue_receipt=None))
-    response = post_form(treasurer, f"/treasurer/donations/{gift_id}/resend-receipt", {},
-                         token_from=f"/treasurer/donations/{gift_id}")
+    response = post_form(
+        treasurer,
+        f"/treasurer/donations/{gift_id}/resend-receipt",
+        {},
+        token_from=f"/treasurer/donations/{gift_id}",
+    )
     assert response.status_code == 303
     page = treasurer.get(response.location).get_data(as_text=True)
     assert "This gift has no receipt to send." in page
@@ -462,16 +523,23 @@ def test_resending_a_gift_without_receipt_says_so(app, treasurer, deliver):
 
 def test_a_gift_that_does_not_exist_is_a_404(treasurer):
     assert treasurer.get("/treasurer/donations/999").status_code == 404
-    response = post_form(treasurer, "/treasurer/donations/999/resend-receipt", {},
-                         token_from="/treasurer/donations")
+    response = post_form(
+        treasurer, "/treasurer/donations/999/resend-receipt", {}, token_from="/treasurer/donations"
+    )
     assert response.status_code == 404
 
 
 def test_the_detail_shows_payment_tribute_and_the_receipt_chain(
     app, treasurer, give, stripe_sim, charity
 ):
-    paid_gift(give, stripe_sim, other_amount="100", cover_fee="y", tribute_kind="memory",
-              tribute_name="Lester <i>Pearson</i>")
+    paid_gift(
+        give,
+        stripe_sim,
+        other_amount="100",
+        cover_fee="y",
+        tribute_kind="memory",
+        tribute_name="Lester <i>Pearson</i>",
+    )
     from payments.models import Payment
 
     with app.app_context():
@@ -500,12 +568,14 @@ def test_the_donor_view_shows_every_gift_and_totals_per_year(
     app, treasurer, give, stripe_sim, charity
 ):
     paid_gift(give, stripe_sim, other_amount="25")
-    paid_gift(give, stripe_sim, other_amount="10", frequency="monthly", fund="mondial",
-              annual_receipt="y")
+    paid_gift(
+        give, stripe_sim, other_amount="10", frequency="monthly", fund="mondial", annual_receipt="y"
+    )
     response, session_id = give(other_amount="99")
     stripe_sim.expire(session_id)
-    gift_id_from(record_offline(treasurer, email="Dana@Example.org", amount="300",
-                                received_on="2024-12-31"))
+    gift_id_from(
+        record_offline(treasurer, email="Dana@Example.org", amount="300", received_on="2024-12-31")
+    )
     gift_id_from(record_offline(treasurer, email="someone-else@example.org"))
     # The first gift was made at 23:30 on New Year's Eve in Ottawa: 2024 there, 2025 in UTC.
     with app.app_context():
@@ -573,8 +643,9 @@ def read_csv(response):
 def test_the_csv_export_is_streamed_and_safe(app, treasurer, give, stripe_sim):
     paid_gift(give, stripe_sim, other_amount="25", cover_fee="y", donor_name="Zoé Côté")
     for name in ('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"):
-        gift_id_from(record_offline(treasurer, donor_name=name, amount="12.5",
-                                    reference="-5 cheque"))
+        gift_id_from(
+            record_offline(treasurer, donor_name=name, amount="12.5", reference="-5 cheque")
+        )
     response = treasurer.get("/treasurer/donations.csv")
     assert response.status_code == 200
     assert response.is_streamed
@@ -589,9 +660,7 @@ def test_the_csv_export_is_streamed_and_safe(app, treasurer, give, stripe_sim):
     assert len(rows) == 5 and all(len(row) == len(header) for row in rows)
     column = {name: header.index(name) for name in header}
     by_name = {row[column["Donor"]]: row for row in rows}
-    assert set(by_name) == {
-        "Zoé Côté", '\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)"
-    }
+    assert set(by_name) == {"Zoé Côté", '\'=HYPERLINK("http://x")', "'+1", "'-2", "'@SUM(A1)"}
     online = by_name["Zoé Côté"]
     with app.app_context():
         donation = db.session.scalar(
@@ -646,8 +715,12 @@ GOOD_SETTINGS = {
 
 def save_settings(client, lang="en", **overrides):
     data = {**GOOD_SETTINGS, **overrides}
-    return post_form(client, f"/treasurer/donations/settings?lang={lang}", data,
-                     token_from="/treasurer/donations/settings")
+    return post_form(
+        client,
+        f"/treasurer/donations/settings?lang={lang}",
+        data,
+        token_from="/treasurer/donations/settings",
+    )
 
 
 def stored(app):
@@ -700,8 +773,14 @@ def test_saved_settings_change_the_donate_form(app, treasurer, give):
 
 
 def test_settings_in_french(app, treasurer):
-    response = save_settings(treasurer, lang="fr", presets="10,50; 20; 1 000", fee_percent="2,5",
-                             max_amount="2 000", fee_fixed="0,30")
+    response = save_settings(
+        treasurer,
+        lang="fr",
+        presets="10,50; 20; 1 000",
+        fee_percent="2,5",
+        max_amount="2 000",
+        fee_fixed="0,30",
+    )
     assert response.status_code == 303, response.get_data(as_text=True)
     values = stored(app)
     assert values["donations.presets"] == [1050, 2000, 100000]
@@ -717,13 +796,17 @@ def test_settings_in_french(app, treasurer):
         ({"min_amount": "abc"}, "Please enter an amount in dollars"),
         ({"max_amount": "5"}, "The largest online gift must be more than the smallest."),
         ({"max_amount": ""}, "Please enter an amount."),
-        ({"presets": "10; 2000"}, "Each suggested amount must be between $5.00 and $1,000.00; "
-                                  "$2,000.00 is not."),
+        (
+            {"presets": "10; 2000"},
+            "Each suggested amount must be between $5.00 and $1,000.00; $2,000.00 is not.",
+        ),
         ({"presets": "2; 10"}, "$2.00 is not."),
         ({"presets": "10; ten"}, "“ten”: Please enter an amount in dollars"),
         ({"presets": " ; "}, "Please give at least one suggested amount."),
-        ({"presets": "; ".join(str(n) for n in range(10, 20))},
-         "Please give at most 8 suggested amounts."),
+        (
+            {"presets": "; ".join(str(n) for n in range(10, 20))},
+            "Please give at most 8 suggested amounts.",
+        ),
         ({"fee_percent": "11"}, "The card fee must be a percentage between 0 and 10."),
         ({"fee_percent": "-1"}, "The card fee must be a percentage between 0 and 10."),
         ({"fee_percent": "NaN"}, "Please enter a percentage such as 2.9."),
@@ -745,9 +828,14 @@ def test_invalid_settings_are_refused_and_nothing_is_saved(app, treasurer, overr
     assert "Nothing was saved." in html
     assert stored(app) == before
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count(AuditEntry.id)).where(AuditEntry.action == "setting.changed")
-        ) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditEntry.id)).where(
+                    AuditEntry.action == "setting.changed"
+                )
+            )
+            == 0
+        )
 
 
 def test_several_problems_are_shown_at_once(app, treasurer):
@@ -766,13 +854,13 @@ def test_the_dashboard_shows_this_years_gifts_by_fund(app, treasurer, give, stri
     paid_gift(give, stripe_sim, other_amount="25")
     paid_gift(give, stripe_sim, other_amount="40", fund="mondial")
     gift_id_from(record_offline(treasurer, amount="100", received_on=today.isoformat()))
-    gift_id_from(record_offline(treasurer, amount="500",
-                                received_on=f"{today.year - 1}-12-31"))
+    gift_id_from(record_offline(treasurer, amount="500", received_on=f"{today.year - 1}-12-31"))
     html = treasurer.get("/treasurer/").get_data(as_text=True)
     assert 'id="donations-panel"' in html
     assert f"Paid gifts in {today.year}, less refunds" in html
-    assert re.search(r"General fund</a></td><td class=\"num\">2</td><td class=\"num\">\$125.00",
-                     html)
+    assert re.search(
+        r"General fund</a></td><td class=\"num\">2</td><td class=\"num\">\$125.00", html
+    )
     assert re.search(r"Mondial publication</a></td><td class=\"num\">1</td>", html)
     assert 'id="year-count">3<' in html and 'id="year-total">$165.00<' in html
     assert 'href="/treasurer/donations/offline"' in html

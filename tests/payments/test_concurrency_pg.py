@@ -44,8 +44,10 @@ def post_event(session, live_server, body):
     return session.post(
         f"{live_server.url}/stripe/webhook",
         data=body.encode(),
-        headers={"Stripe-Signature": f"t={timestamp},v1={signature}",
-                 "Content-Type": "application/json"},
+        headers={
+            "Stripe-Signature": f"t={timestamp},v1={signature}",
+            "Content-Type": "application/json",
+        },
         timeout=60,
     )
 
@@ -125,18 +127,24 @@ def test_success_page_and_two_copies_of_the_completion_race_100_times(
             return post_event(session, live_server, body).status_code
 
         with ThreadPoolExecutor(max_workers=3) as pool:
-            results = [pool.submit(success_page), pool.submit(webhook, http[1]),
-                       pool.submit(webhook, http[2])]
+            results = [
+                pool.submit(success_page),
+                pool.submit(webhook, http[1]),
+                pool.submit(webhook, http[2]),
+            ]
             assert [f.result() for f in results] == [200, 200, 200]
         # Mark the dropped events as dealt with so the next round finds only its own.
         for event in dropped_events(stripe_sim):
             stripe_sim.sim.store.extra[event["id"]]["delivered"] = True
     with app.app_context():
-        assert db.session.scalar(
-            sa.select(sa.func.count()).select_from(Payment).where(
-                Payment.status == PaymentStatus.succeeded
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(Payment)
+                .where(Payment.status == PaymentStatus.succeeded)
             )
-        ) == 100
+            == 100
+        )
     paid_rows = [call[1] for call in recorder.of("paid")]
     assert sorted(paid_rows) == list(range(1, 101))
 

@@ -85,7 +85,9 @@ def test_an_event_for_something_we_never_created_is_stored_and_marked(app, clien
     body = event_body("evt_unknown_1", "checkout.session.completed", session)
     # Stripe has no such session either.
     response = client.post(
-        "/stripe/webhook", data=body, headers={"Stripe-Signature": header(body, CURRENT)},
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header(body, CURRENT)},
         content_type="application/json",
     )
     assert response.status_code == 200  # retrying would not make it exist

@@ -22,16 +22,18 @@ class Receiver:
         self.status = 200
         self.received = []
         self.lock = threading.Lock()
-        self.server = make_server("127.0.0.1", 0, self.app, threaded=True,
-                                  request_handler=QuietHandler)
+        self.server = make_server(
+            "127.0.0.1", 0, self.app, threaded=True, request_handler=QuietHandler
+        )
         self.url = f"http://127.0.0.1:{self.server.server_port}/stripe/webhook"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     @Request.application
     def app(self, request):
         with self.lock:
-            self.received.append({"body": request.get_data(as_text=True),
-                                  "headers": dict(request.headers)})
+            self.received.append(
+                {"body": request.get_data(as_text=True), "headers": dict(request.headers)}
+            )
         return Response("", status=self.status)
 
     def clear(self):
@@ -44,8 +46,10 @@ class Receiver:
         """The events received so far, verified with the first secret."""
         with self.lock:
             received = list(self.received)
-        return [stripe.Webhook.construct_event(r["body"], r["headers"]["Stripe-Signature"],
-                                               SECRETS[0]) for r in received]
+        return [
+            stripe.Webhook.construct_event(r["body"], r["headers"]["Stripe-Signature"], SECRETS[0])
+            for r in received
+        ]
 
     def types(self):
         return [e.type for e in self.events]
@@ -95,8 +99,9 @@ def sim(served, receiver):
 
 @pytest.fixture
 def sdk(sim):
-    return stripe.StripeClient("sk_test_sim", base_addresses={"api": sim.config.public_url},
-                               max_network_retries=0)
+    return stripe.StripeClient(
+        "sk_test_sim", base_addresses={"api": sim.config.public_url}, max_network_retries=0
+    )
 
 
 @pytest.fixture
@@ -112,8 +117,9 @@ def raw(sim):
         headers = dict(headers or {})
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        return requests.request(method, sim.config.public_url + path, data=data,
-                                headers=headers, timeout=30)
+        return requests.request(
+            method, sim.config.public_url + path, data=data, headers=headers, timeout=30
+        )
 
     return call
 
@@ -123,18 +129,29 @@ def checkout(sdk, control):
     """Create (and optionally pay) a Checkout Session: ``checkout(amount, ...)``."""
 
     def create(amount=5000, *, mode="payment", pay=None, interval=None, **params):
-        price_data = {"currency": "cad", "unit_amount": amount,
-                      "product_data": {"name": "Monthly gift" if interval else "Gift"}}
+        price_data = {
+            "currency": "cad",
+            "unit_amount": amount,
+            "product_data": {"name": "Monthly gift" if interval else "Gift"},
+        }
         if interval or mode == "subscription":
             price_data["recurring"] = {"interval": interval or "month"}
             mode = "subscription"
-        params = {"mode": mode, "success_url": "https://app.test/ok?s={CHECKOUT_SESSION_ID}",
-                  "cancel_url": "https://app.test/cancel",
-                  "line_items": [{"price_data": price_data, "quantity": 1}], **params}
+        params = {
+            "mode": mode,
+            "success_url": "https://app.test/ok?s={CHECKOUT_SESSION_ID}",
+            "cancel_url": "https://app.test/cancel",
+            "line_items": [{"price_data": price_data, "quantity": 1}],
+            **params,
+        }
         session = sdk.v1.checkout.sessions.create(params=params)
         if pay:
-            control.post(f"/checkout/sessions/{session.id}/pay", card=pay, email="ada@example.org",
-                         name="Ada Lovelace")
+            control.post(
+                f"/checkout/sessions/{session.id}/pay",
+                card=pay,
+                email="ada@example.org",
+                name="Ada Lovelace",
+            )
             session = sdk.v1.checkout.sessions.retrieve(session.id)
         return session
 

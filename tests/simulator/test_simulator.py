@@ -25,8 +25,10 @@ DAY = 86400
         ("a[b][c]=v", {"a": {"b": {"c": "v"}}}),
         ("expand[]=x&expand[]=y", {"expand": {"0": "x", "1": "y"}}),
         ("expand[0]=x&expand[1]=y", {"expand": {"0": "x", "1": "y"}}),
-        ("line_items[0][price_data][currency]=cad&line_items[0][quantity]=2",
-         {"line_items": {"0": {"price_data": {"currency": "cad"}, "quantity": "2"}}}),
+        (
+            "line_items[0][price_data][currency]=cad&line_items[0][quantity]=2",
+            {"line_items": {"0": {"price_data": {"currency": "cad"}, "quantity": "2"}}},
+        ),
         ("metadata[order]=7&metadata[]=x", {"metadata": {"order": "7", "1": "x"}}),
     ],
 )
@@ -36,16 +38,24 @@ def test_decode_nested_form_keys(query, expected):
     assert decode(parse_qsl(query, keep_blank_values=True)) == expected
 
 
-@pytest.mark.parametrize("pairs", [[("a", "1"), ("a[b]", "2")], [("a[b]", "2"), ("a", "1")],
-                                   [("a]b", "1")]])
+@pytest.mark.parametrize(
+    "pairs", [[("a", "1"), ("a[b]", "2")], [("a[b]", "2"), ("a", "1")], [("a]b", "1")]]
+)
 def test_decode_refuses_conflicting_keys(pairs):
     with pytest.raises(StripeError) as info:
         decode(pairs)
     assert info.value.status == 400
 
 
-SPEC = Obj({"n": Int(1, 5), "flag": Bool(), "tags": List(Str()), "metadata": Metadata(),
-            "child": Obj({"name": Str()}, required=("name",))})
+SPEC = Obj(
+    {
+        "n": Int(1, 5),
+        "flag": Bool(),
+        "tags": List(Str()),
+        "metadata": Metadata(),
+        "child": Obj({"name": Str()}, required=("name",)),
+    }
+)
 
 
 @pytest.mark.parametrize(
@@ -96,37 +106,70 @@ def world(sdk, control, checkout):
     control.post("/clock/advance", days=3)
     payout = control.post("/payouts")["payout"]
     portal = sdk.v1.billing_portal.sessions.create(
-        params={"customer": monthly.customer, "return_url": "https://app.test/account"})
-    return {"session": paid, "pi": pi, "refund": refund, "dispute": dispute,
-            "monthly": monthly, "payout": payout, "portal": portal}
+        params={"customer": monthly.customer, "return_url": "https://app.test/account"}
+    )
+    return {
+        "session": paid,
+        "pi": pi,
+        "refund": refund,
+        "dispute": dispute,
+        "monthly": monthly,
+        "payout": payout,
+        "portal": portal,
+    }
 
 
 OBJECT_CLASSES = [
-    ("session", lambda c, w: c.v1.checkout.sessions.retrieve(w["session"].id),
-     stripe.checkout.Session),
-    ("line item", lambda c, w: c.v1.checkout.sessions.line_items.list(w["session"].id).data[0],
-     stripe.LineItem),
-    ("payment intent", lambda c, w: c.v1.payment_intents.retrieve(w["pi"].id),
-     stripe.PaymentIntent),
+    (
+        "session",
+        lambda c, w: c.v1.checkout.sessions.retrieve(w["session"].id),
+        stripe.checkout.Session,
+    ),
+    (
+        "line item",
+        lambda c, w: c.v1.checkout.sessions.line_items.list(w["session"].id).data[0],
+        stripe.LineItem,
+    ),
+    (
+        "payment intent",
+        lambda c, w: c.v1.payment_intents.retrieve(w["pi"].id),
+        stripe.PaymentIntent,
+    ),
     ("charge", lambda c, w: c.v1.charges.retrieve(w["pi"].latest_charge), stripe.Charge),
-    ("balance transaction", lambda c, w: c.v1.balance_transactions.retrieve(
-        c.v1.charges.retrieve(w["pi"].latest_charge).balance_transaction),
-     stripe.BalanceTransaction),
+    (
+        "balance transaction",
+        lambda c, w: c.v1.balance_transactions.retrieve(
+            c.v1.charges.retrieve(w["pi"].latest_charge).balance_transaction
+        ),
+        stripe.BalanceTransaction,
+    ),
     ("refund", lambda c, w: c.v1.refunds.retrieve(w["refund"].id), stripe.Refund),
     ("dispute", lambda c, w: c.v1.disputes.retrieve(w["dispute"]["id"]), stripe.Dispute),
     ("customer", lambda c, w: c.v1.customers.retrieve(w["monthly"].customer), stripe.Customer),
-    ("subscription", lambda c, w: c.v1.subscriptions.retrieve(w["monthly"].subscription),
-     stripe.Subscription),
+    (
+        "subscription",
+        lambda c, w: c.v1.subscriptions.retrieve(w["monthly"].subscription),
+        stripe.Subscription,
+    ),
     ("invoice", lambda c, w: c.v1.invoices.retrieve(w["monthly"].invoice), stripe.Invoice),
-    ("invoice payment", lambda c, w: c.v1.invoice_payments.list(
-        params={"invoice": w["monthly"].invoice}).data[0], stripe.InvoicePayment),
+    (
+        "invoice payment",
+        lambda c, w: c.v1.invoice_payments.list(params={"invoice": w["monthly"].invoice}).data[0],
+        stripe.InvoicePayment,
+    ),
     ("payout", lambda c, w: c.v1.payouts.retrieve(w["payout"]["id"]), stripe.Payout),
     ("portal session", lambda c, w: w["portal"], stripe.billing_portal.Session),
     ("event", lambda c, w: c.v1.events.list().data[0], stripe.Event),
-    ("subscription item", lambda c, w: c.v1.subscriptions.retrieve(
-        w["monthly"].subscription)["items"].data[0], stripe.SubscriptionItem),
-    ("invoice line", lambda c, w: c.v1.invoices.retrieve(w["monthly"].invoice).lines.data[0],
-     stripe.InvoiceLineItem),
+    (
+        "subscription item",
+        lambda c, w: c.v1.subscriptions.retrieve(w["monthly"].subscription)["items"].data[0],
+        stripe.SubscriptionItem,
+    ),
+    (
+        "invoice line",
+        lambda c, w: c.v1.invoices.retrieve(w["monthly"].invoice).lines.data[0],
+        stripe.InvoiceLineItem,
+    ),
 ]
 
 
@@ -171,8 +214,9 @@ def test_limit_out_of_range(sdk, limit):
     assert info.value.param == "limit" and info.value.http_status == 400
 
 
-@pytest.mark.parametrize(("limit", "size", "has_more"), [(1, 1, True), (10, 10, True),
-                                                         (25, 25, False), (100, 25, False)])
+@pytest.mark.parametrize(
+    ("limit", "size", "has_more"), [(1, 1, True), (10, 10, True), (25, 25, False), (100, 25, False)]
+)
 def test_limit_and_has_more(sdk, customers, limit, size, has_more):
     page = sdk.v1.customers.list(params={"limit": limit})
     assert (len(page.data), page.has_more, page.url) == (size, has_more, "/v1/customers")
@@ -198,8 +242,10 @@ def test_auto_paging_forwards_and_backwards(sdk, customers):
 
 @pytest.mark.parametrize(
     ("params", "param"),
-    [({"starting_after": "cus_nope"}, "starting_after"),
-     ({"ending_before": "cus_nope"}, "ending_before")],
+    [
+        ({"starting_after": "cus_nope"}, "starting_after"),
+        ({"ending_before": "cus_nope"}, "ending_before"),
+    ],
 )
 def test_unknown_cursor(sdk, params, param):
     with pytest.raises(stripe.InvalidRequestError) as info:
@@ -233,14 +279,25 @@ def test_expand_both_spellings_over_raw_http(raw, checkout):
 def test_expand_on_create_and_dotted(sdk, checkout):
     session = checkout(pay="success")
     deep = sdk.v1.checkout.sessions.retrieve(
-        session.id, params={"expand": ["payment_intent.latest_charge.balance_transaction",
-                                       "line_items.data.price.product"]})
+        session.id,
+        params={
+            "expand": [
+                "payment_intent.latest_charge.balance_transaction",
+                "line_items.data.price.product",
+            ]
+        },
+    )
     txn = deep.payment_intent.latest_charge.balance_transaction
     assert isinstance(txn, stripe.BalanceTransaction) and txn.type == "charge"
     assert isinstance(deep.line_items.data[0].price.product, stripe.Product)
-    created = sdk.v1.checkout.sessions.create(params={
-        "mode": "payment", "success_url": "https://app.test/ok", "expand": ["line_items"],
-        "line_items": [{"price": deep.line_items.data[0].price.id, "quantity": 2}]})
+    created = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "success_url": "https://app.test/ok",
+            "expand": ["line_items"],
+            "line_items": [{"price": deep.line_items.data[0].price.id, "quantity": 2}],
+        }
+    )
     assert created.line_items.data[0].amount_total == 2 * deep.amount_total
 
 
@@ -273,9 +330,11 @@ def test_includables_only_when_expanded(sdk, checkout, kind, field):
 
 @pytest.mark.parametrize(
     ("path", "message"),
-    [("amount_total", "cannot be expanded (amount_total)"),
-     ("nothing", "cannot be expanded (nothing)"),
-     ("payment_intent.latest_charge.customer.default_source.x", "more than 4 levels")],
+    [
+        ("amount_total", "cannot be expanded (amount_total)"),
+        ("nothing", "cannot be expanded (nothing)"),
+        ("payment_intent.latest_charge.customer.default_source.x", "more than 4 levels"),
+    ],
 )
 def test_expand_refusals(sdk, checkout, path, message):
     session = checkout(pay="success")
@@ -292,9 +351,11 @@ def test_missing_and_wrong_api_key(raw, sim):
     assert body.status_code == 401
     assert "You did not provide an API key" in body.json()["error"]["message"]
     assert body.json()["error"]["type"] == "invalid_request_error"
-    sdk = stripe.StripeClient("sk_live_wrong_key_1234",
-                                 base_addresses={"api": sim.config.public_url},
-                                 max_network_retries=0)
+    sdk = stripe.StripeClient(
+        "sk_live_wrong_key_1234",
+        base_addresses={"api": sim.config.public_url},
+        max_network_retries=0,
+    )
     with pytest.raises(stripe.AuthenticationError, match="Invalid API Key"):
         sdk.v1.customers.list()
 
@@ -329,8 +390,9 @@ def test_unknown_id_in_a_body_param(sdk):
         sdk.v1.billing_portal.sessions.create(params={"customer": "cus_nope"})
     assert (info.value.http_status, info.value.param) == (400, "customer")
     with pytest.raises(stripe.InvalidRequestError) as info:
-        sdk.v1.checkout.sessions.create(params={
-            "mode": "payment", "line_items": [{"price": "price_nope", "quantity": 1}]})
+        sdk.v1.checkout.sessions.create(
+            params={"mode": "payment", "line_items": [{"price": "price_nope", "quantity": 1}]}
+        )
     assert info.value.param == "line_items[0][price]"
 
 
@@ -372,15 +434,19 @@ def test_unknown_route(raw):
     ],
 )
 def test_session_validation(sdk, params, message):
-    price_data = {"currency": "cad", "unit_amount": params.pop("amount", 1000),
-                  "product_data": {"name": "x"}}
+    price_data = {
+        "currency": "cad",
+        "unit_amount": params.pop("amount", 1000),
+        "product_data": {"name": "x"},
+    }
     if params.pop("recurring", False):
         price_data["recurring"] = {"interval": "month"}
     if "expires_at" in params:
         params["expires_at"] += int(time.time())
     with pytest.raises(stripe.InvalidRequestError, match=re.escape(message)):
-        sdk.v1.checkout.sessions.create(params={
-            **params, "line_items": [{"price_data": price_data, "quantity": 1}]})
+        sdk.v1.checkout.sessions.create(
+            params={**params, "line_items": [{"price_data": price_data, "quantity": 1}]}
+        )
 
 
 # Idempotency
@@ -421,8 +487,7 @@ def test_state_errors_are_saved(sdk, checkout):
     options = {"idempotency_key": "key-5"}
     for _ in range(2):
         with pytest.raises(stripe.InvalidRequestError, match="greater than unrefunded"):
-            sdk.v1.refunds.create(params={"payment_intent": pi, "amount": 5000},
-                                     options=options)
+            sdk.v1.refunds.create(params={"payment_intent": pi, "amount": 5000}, options=options)
 
 
 def test_in_flight_key_conflicts(raw, control, sim):
@@ -441,8 +506,10 @@ def test_in_flight_key_conflicts(raw, control, sim):
     conflict = raw("POST", "/v1/customers", {"name": "Slow"}, headers=headers)
     thread.join()
     assert conflict.status_code == 409
-    assert "another in-progress request using this Idempotent Key" in (
-        conflict.json()["error"]["message"])
+    assert (
+        "another in-progress request using this Idempotent Key"
+        in (conflict.json()["error"]["message"])
+    )
     replay = raw("POST", "/v1/customers", {"name": "Slow"}, headers=headers)
     assert replay.json()["id"] == results["first"].json()["id"]
     assert replay.headers["Idempotent-Replayed"] == "true"
@@ -451,8 +518,11 @@ def test_in_flight_key_conflicts(raw, control, sim):
 def test_client_timeout_then_retry(sim, control):
     control.post("/hang", seconds=0.6, count=1)
     impatient = stripe.StripeClient(
-        "sk_test_sim", base_addresses={"api": sim.config.public_url}, max_network_retries=0,
-        http_client=stripe.RequestsClient(timeout=0.2))
+        "sk_test_sim",
+        base_addresses={"api": sim.config.public_url},
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=0.2),
+    )
     options = {"idempotency_key": "key-7"}
     with pytest.raises(stripe.APIConnectionError):
         impatient.v1.customers.create(params={"name": "Late"}, options=options)
@@ -498,13 +568,24 @@ def test_card_fee_and_net(sdk, control, checkout, amount, fee):
 
 def test_refunds(sdk, checkout):
     session = checkout(5000, pay="success")
-    first = sdk.v1.refunds.create(params={"payment_intent": session.payment_intent,
-                                             "amount": 2000, "reason": "requested_by_customer"})
+    first = sdk.v1.refunds.create(
+        params={
+            "payment_intent": session.payment_intent,
+            "amount": 2000,
+            "reason": "requested_by_customer",
+        }
+    )
     charge = sdk.v1.charges.retrieve(first.charge)
     assert (charge.amount_refunded, charge.refunded) == (2000, False)
     txn = sdk.v1.balance_transactions.retrieve(first.balance_transaction)
     assert (txn.type, txn.reporting_category, txn.amount, txn.fee, txn.net, txn.source) == (
-        "refund", "refund", -2000, 0, -2000, first.id)
+        "refund",
+        "refund",
+        -2000,
+        0,
+        -2000,
+        first.id,
+    )
     with pytest.raises(stripe.InvalidRequestError, match="greater than unrefunded") as info:
         sdk.v1.refunds.create(params={"charge": charge.id, "amount": 3001})
     assert info.value.param == "amount"
@@ -521,12 +602,12 @@ def test_refunds(sdk, checkout):
     assert fee_txn.fee == 175  # Stripe keeps its fee on a refund
 
 
-def test_refund_events_are_asynchronous_and_carry_the_request(sdk, control, checkout,
-                                                              receiver):
+def test_refund_events_are_asynchronous_and_carry_the_request(sdk, control, checkout, receiver):
     session = checkout(5000, pay="success")
     receiver.clear()
-    refund = sdk.v1.refunds.create(params={"payment_intent": session.payment_intent},
-                                      options={"idempotency_key": "refund-1"})
+    refund = sdk.v1.refunds.create(
+        params={"payment_intent": session.payment_intent}, options={"idempotency_key": "refund-1"}
+    )
     control.post("/flush")
     events = receiver.events
     assert [e.type for e in events] == ["refund.created", "charge.refunded"]
@@ -545,8 +626,11 @@ def test_dashboard_refund_and_failed_refund(sdk, control, checkout, receiver):
     assert receiver.events[1].data.previous_attributes.status == "succeeded"
     assert failed["status"] == "failed" and failed["failure_reason"]
     back = sdk.v1.balance_transactions.retrieve(failed["failure_balance_transaction"])
-    assert (back.type, back.reporting_category, back.amount) == ("adjustment",
-                                                                 "refund_failure", 1500)
+    assert (back.type, back.reporting_category, back.amount) == (
+        "adjustment",
+        "refund_failure",
+        1500,
+    )
     assert sdk.v1.charges.retrieve(refund["charge"]).amount_refunded == 0
 
 
@@ -558,12 +642,21 @@ def test_disputes(sdk, control, checkout, receiver, outcome):
     opened = control.post(f"/charges/{charge}/dispute", reason="fraudulent")["dispute"]
     assert receiver.types() == ["charge.dispute.created", "charge.dispute.funds_withdrawn"]
     dispute = sdk.v1.disputes.retrieve(opened["id"])
-    assert (dispute.status, dispute.amount, dispute.reason) == ("needs_response", 4000,
-                                                                "fraudulent")
+    assert (dispute.status, dispute.amount, dispute.reason) == (
+        "needs_response",
+        4000,
+        "fraudulent",
+    )
     txn = dispute.balance_transactions[0]
     assert isinstance(txn, stripe.BalanceTransaction)
     assert (txn.type, txn.reporting_category, txn.amount, txn.fee, txn.net, txn.source) == (
-        "adjustment", "dispute", -4000, 1500, -5500, dispute.id)
+        "adjustment",
+        "dispute",
+        -4000,
+        1500,
+        -5500,
+        dispute.id,
+    )
     assert txn.description == f"Chargeback withdrawal for {charge}"
     assert txn.fee_details[0].description == "Dispute fee"
     assert sdk.v1.charges.retrieve(charge).disputed is True
@@ -575,7 +668,10 @@ def test_disputes(sdk, control, checkout, receiver, outcome):
         assert receiver.types() == ["charge.dispute.closed", "charge.dispute.funds_reinstated"]
         back = closed["balance_transactions"][1]
         assert (back["reporting_category"], back["amount"], back["fee"]) == (
-            "dispute_reversal", 4000, 0)
+            "dispute_reversal",
+            4000,
+            0,
+        )
     else:
         closed = sdk.v1.disputes.close(dispute.id)
         control.post("/flush")
@@ -594,12 +690,17 @@ def test_payout_reconciles_to_zero(sdk, control, checkout, receiver):
     control.post("/clock/advance", days=2)
     receiver.clear()
     payout = sdk.v1.payouts.retrieve(control.post("/payouts")["payout"]["id"])
-    assert receiver.types() == ["payout.created", "payout.paid",
-                                "payout.reconciliation_completed"]
+    assert receiver.types() == ["payout.created", "payout.paid", "payout.reconciliation_completed"]
     assert (payout.status, payout.automatic, payout.reconciliation_status) == (
-        "paid", True, "completed")
-    txns = list(sdk.v1.balance_transactions.list(
-        params={"payout": payout.id, "limit": 2}).auto_paging_iter())
+        "paid",
+        True,
+        "completed",
+    )
+    txns = list(
+        sdk.v1.balance_transactions.list(
+            params={"payout": payout.id, "limit": 2}
+        ).auto_paging_iter()
+    )
     assert sorted(t.type for t in txns) == ["charge", "charge", "payout", "refund"]
     assert sum(t.net for t in txns) == 0
     assert payout.amount == (5000 - 175) + (2500 - 103) - 1000
@@ -630,41 +731,70 @@ def test_manual_and_failed_payouts(sdk, control, checkout, receiver):
 
 
 def test_subscription_checkout(sdk, control, receiver):
-    session = sdk.v1.checkout.sessions.create(params={
-        "mode": "subscription", "success_url": "https://app.test/ok",
-        "customer_email": "ada@example.org",
-        "line_items": [{"quantity": 1, "price_data": {
-            "currency": "cad", "unit_amount": 2500, "recurring": {"interval": "month"},
-            "product_data": {"name": "Membership"}}}],
-        "subscription_data": {"metadata": {"membership": "42"}}})
+    session = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "success_url": "https://app.test/ok",
+            "customer_email": "ada@example.org",
+            "line_items": [
+                {
+                    "quantity": 1,
+                    "price_data": {
+                        "currency": "cad",
+                        "unit_amount": 2500,
+                        "recurring": {"interval": "month"},
+                        "product_data": {"name": "Membership"},
+                    },
+                }
+            ],
+            "subscription_data": {"metadata": {"membership": "42"}},
+        }
+    )
     assert session.payment_intent is None and session.customer_creation is None
     control.post(f"/checkout/sessions/{session.id}/pay", card="success", name="Ada")
     assert receiver.types() == [
-        "customer.created", "customer.subscription.created", "payment_intent.succeeded",
-        "charge.succeeded", "invoice.paid", "invoice.payment_succeeded",
-        "checkout.session.completed", "customer.subscription.updated"]
+        "customer.created",
+        "customer.subscription.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "checkout.session.completed",
+        "customer.subscription.updated",
+    ]
     created, updated = receiver.events[1], receiver.events[-1]
     assert created.data.object.status == "incomplete"
     assert updated.data.previous_attributes.status == "incomplete"
     session = sdk.v1.checkout.sessions.retrieve(session.id)
     assert (session.status, session.payment_status, session.payment_intent) == (
-        "complete", "paid", None)
+        "complete",
+        "paid",
+        None,
+    )
     assert session.customer_details.email == "ada@example.org"
     sub = sdk.v1.subscriptions.retrieve(session.subscription)
-    assert (sub.status, sub.customer, sub.metadata.membership) == ("active", session.customer,
-                                                                   "42")
+    assert (sub.status, sub.customer, sub.metadata.membership) == ("active", session.customer, "42")
     assert sub.latest_invoice == session.invoice
     invoice = sdk.v1.invoices.retrieve(session.invoice, params={"expand": ["payments"]})
     assert (invoice.billing_reason, invoice.status, invoice.amount_paid) == (
-        "subscription_create", "paid", 2500)
+        "subscription_create",
+        "paid",
+        2500,
+    )
     assert invoice.parent.subscription_details.metadata.membership == "42"
     payment = invoice.payments.data[0]
     assert (payment.payment.type, payment.status, payment.amount_paid) == (
-        "payment_intent", "paid", 2500)
+        "payment_intent",
+        "paid",
+        2500,
+    )
     pi = sdk.v1.payment_intents.retrieve(payment.payment.payment_intent)
     assert pi.metadata.to_dict() == {}
-    listed = sdk.v1.invoice_payments.list(params={
-        "payment": {"type": "payment_intent", "payment_intent": payment.payment.payment_intent}})
+    listed = sdk.v1.invoice_payments.list(
+        params={
+            "payment": {"type": "payment_intent", "payment_intent": payment.payment.payment_intent}
+        }
+    )
     assert [p.invoice for p in listed.data] == [invoice.id]
 
 
@@ -672,14 +802,18 @@ def test_renewals_one_per_period(sdk, control, checkout, receiver):
     session = checkout(1000, interval="month", pay="success")
     receiver.clear()
     control.post("/clock/advance", days=92)
-    renewals = sdk.v1.invoices.list(params={"subscription": session.subscription,
-                                               "limit": 10})
+    renewals = sdk.v1.invoices.list(params={"subscription": session.subscription, "limit": 10})
     reasons = [i.billing_reason for i in reversed(renewals.data)]
     assert reasons == ["subscription_create"] + ["subscription_cycle"] * 3
     assert all(i.status == "paid" and i.amount_paid == 1000 for i in renewals.data)
-    assert receiver.types()[:6] == ["invoice.created", "payment_intent.succeeded",
-                                    "charge.succeeded", "invoice.paid",
-                                    "invoice.payment_succeeded", "customer.subscription.updated"]
+    assert receiver.types()[:6] == [
+        "invoice.created",
+        "payment_intent.succeeded",
+        "charge.succeeded",
+        "invoice.paid",
+        "invoice.payment_succeeded",
+        "customer.subscription.updated",
+    ]
     sub = sdk.v1.subscriptions.retrieve(session.subscription)
     item = sub["items"].data[0]
     lines = [i.lines.data[0].period for i in reversed(renewals.data)]
@@ -694,16 +828,24 @@ def test_failed_renewal_then_portal_card_update(sdk, control, checkout, receiver
     session = checkout(1000, interval="month", pay="renewal_fails")
     receiver.clear()
     control.post("/clock/advance", days=31)
-    assert receiver.types() == ["invoice.created", "charge.failed",
-                                "payment_intent.payment_failed", "invoice.payment_failed",
-                                "customer.subscription.updated"]
+    assert receiver.types() == [
+        "invoice.created",
+        "charge.failed",
+        "payment_intent.payment_failed",
+        "invoice.payment_failed",
+        "customer.subscription.updated",
+    ]
     sub = sdk.v1.subscriptions.retrieve(session.subscription)
     assert sub.status == "past_due"
     invoice = sdk.v1.invoices.retrieve(sub.latest_invoice)
     assert (invoice.status, invoice.billing_reason, invoice.amount_remaining) == (
-        "open", "subscription_cycle", 1000)
-    portal = sdk.v1.billing_portal.sessions.create(params={
-        "customer": sub.customer, "return_url": "https://app.test/account", "locale": "fr"})
+        "open",
+        "subscription_cycle",
+        1000,
+    )
+    portal = sdk.v1.billing_portal.sessions.create(
+        params={"customer": sub.customer, "return_url": "https://app.test/account", "locale": "fr"}
+    )
     html = requests.get(portal.url, timeout=10).text
     ids = parse_html(html).by_id
     assert ids["return"]["href"] == "https://app.test/account"
@@ -744,11 +886,24 @@ def test_price_change_applies_at_next_renewal(sdk, control, checkout, receiver):
     session = checkout(1000, interval="month", pay="success")
     sub = sdk.v1.subscriptions.retrieve(session.subscription)
     item = sub["items"].data[0]
-    updated = sdk.v1.subscriptions.update(sub.id, params={
-        "proration_behavior": "none", "metadata": {"tier": "gold"},
-        "items": [{"id": item.id, "price_data": {
-            "currency": "cad", "product": item.price.product, "unit_amount": 1500,
-            "recurring": {"interval": "month"}}}]})
+    updated = sdk.v1.subscriptions.update(
+        sub.id,
+        params={
+            "proration_behavior": "none",
+            "metadata": {"tier": "gold"},
+            "items": [
+                {
+                    "id": item.id,
+                    "price_data": {
+                        "currency": "cad",
+                        "product": item.price.product,
+                        "unit_amount": 1500,
+                        "recurring": {"interval": "month"},
+                    },
+                }
+            ],
+        },
+    )
     assert updated["items"].data[0].price.unit_amount == 1500
     assert sdk.v1.invoices.retrieve(sub.latest_invoice).amount_paid == 1000
     control.post("/flush")
@@ -807,12 +962,12 @@ def test_events_are_immutable_snapshots(sdk, control, checkout, receiver):
 @pytest.mark.parametrize(
     ("mode", "expected"),
     [
-        ("normal", ["payment_intent.succeeded", "charge.succeeded",
-                    "checkout.session.completed"]),
-        ("twice", ["payment_intent.succeeded", "charge.succeeded",
-                   "checkout.session.completed"] * 2),
-        ("reverse", ["checkout.session.completed", "charge.succeeded",
-                     "payment_intent.succeeded"]),
+        ("normal", ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"]),
+        (
+            "twice",
+            ["payment_intent.succeeded", "charge.succeeded", "checkout.session.completed"] * 2,
+        ),
+        ("reverse", ["checkout.session.completed", "charge.succeeded", "payment_intent.succeeded"]),
         ("drop", []),
     ],
 )
@@ -877,8 +1032,7 @@ def test_event_filters_and_window(sdk, control, checkout):
     checkout(pay="success")
     charge_events = sdk.v1.events.list(params={"type": "charge.*"})
     assert [e.type for e in charge_events.data] == ["charge.succeeded"]
-    both = sdk.v1.events.list(params={"types": ["charge.succeeded",
-                                                   "checkout.session.completed"]})
+    both = sdk.v1.events.list(params={"types": ["charge.succeeded", "checkout.session.completed"]})
     assert {e.type for e in both.data} == {"charge.succeeded", "checkout.session.completed"}
     with pytest.raises(stripe.InvalidRequestError):
         sdk.v1.events.list(params={"type": "charge.*", "types": ["x"]})
@@ -902,26 +1056,34 @@ def test_checkout_page_and_payment(sim, sdk, checkout, receiver, parse_html):
     assert ids["cancel"]["href"] == "https://app.test/cancel"
     assert "$25.00" in ids["total"]["text"]
     assert [r["value"] for r in parse_html(response.text).radios] == [
-        "success", "decline", "renewal_fails"]
-    paid = requests.post(session.url, data={"email": "ada@example.org", "name": "Ada",
-                                            "card": "success"}, allow_redirects=False,
-                         timeout=10)
+        "success",
+        "decline",
+        "renewal_fails",
+    ]
+    paid = requests.post(
+        session.url,
+        data={"email": "ada@example.org", "name": "Ada", "card": "success"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert paid.status_code == 303
     assert paid.headers["Location"] == f"https://app.test/ok?s={session.id}"
     assert receiver.types()[-1] == "checkout.session.completed"
     session = sdk.v1.checkout.sessions.retrieve(session.id)
     assert (session.status, session.url) == ("complete", None)
     assert (session.customer_details.name, session.customer) == ("Ada", None)
-    again = requests.post(f"{sim.config.public_url}/c/pay/{session.id}",
-                          data={"card": "success"}, timeout=10)
+    again = requests.post(
+        f"{sim.config.public_url}/c/pay/{session.id}", data={"card": "success"}, timeout=10
+    )
     assert again.status_code == 400
     assert "already paid" in parse_html(again.text).by_id["message"]["text"]
 
 
 def test_declined_card_keeps_the_session_open(sdk, checkout, receiver, parse_html):
     session = checkout(2500, locale="fr")
-    declined = requests.post(session.url, data={"email": "a@example.org", "card": "decline"},
-                             timeout=10)
+    declined = requests.post(
+        session.url, data={"email": "a@example.org", "card": "decline"}, timeout=10
+    )
     assert declined.status_code == 402
     assert parse_html(declined.text).by_id["error"]["text"] == "Votre carte a été refusée."
     assert receiver.types() == ["charge.failed", "payment_intent.payment_failed"]
@@ -930,29 +1092,38 @@ def test_declined_card_keeps_the_session_open(sdk, checkout, receiver, parse_htm
     pi = sdk.v1.payment_intents.retrieve(session.payment_intent)
     assert pi.status == "requires_payment_method"
     assert pi.last_payment_error.code == "card_declined"
-    retry = requests.post(session.url, data={"email": "a@example.org", "card": "success"},
-                          allow_redirects=False, timeout=10)
+    retry = requests.post(
+        session.url,
+        data={"email": "a@example.org", "card": "success"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert retry.status_code == 303
     assert sdk.v1.payment_intents.retrieve(pi.id).status == "succeeded"
 
 
 def test_customer_creation_and_payment_intent_data(sdk, control, checkout):
-    session = checkout(3000, customer_creation="always",
-                       payment_intent_data={"metadata": {"order": "17"},
-                                            "description": "Order 17"},
-                       metadata={"order": "17"}, client_reference_id="order-17")
+    session = checkout(
+        3000,
+        customer_creation="always",
+        payment_intent_data={"metadata": {"order": "17"}, "description": "Order 17"},
+        metadata={"order": "17"},
+        client_reference_id="order-17",
+    )
     control.post(f"/checkout/sessions/{session.id}/pay", email="bo@example.org")
     session = sdk.v1.checkout.sessions.retrieve(session.id)
     assert session.customer.startswith("cus_")
-    pi = sdk.v1.payment_intents.retrieve(session.payment_intent,
-                                            params={"expand": ["latest_charge", "customer"]})
+    pi = sdk.v1.payment_intents.retrieve(
+        session.payment_intent, params={"expand": ["latest_charge", "customer"]}
+    )
     assert (pi.metadata.order, pi.description) == ("17", "Order 17")
     assert pi.latest_charge.metadata.order == "17"
     assert pi.customer.email == "bo@example.org"
     found = sdk.v1.checkout.sessions.list(params={"payment_intent": pi.id})
     assert [s.client_reference_id for s in found.data] == ["order-17"]
-    by_email = sdk.v1.checkout.sessions.list(params={"customer_details":
-                                                        {"email": "bo@example.org"}})
+    by_email = sdk.v1.checkout.sessions.list(
+        params={"customer_details": {"email": "bo@example.org"}}
+    )
     assert [s.id for s in by_email.data] == [session.id]
 
 
@@ -981,8 +1152,9 @@ def test_clock_and_callback(sim, control):
 
 
 def test_request_headers(raw):
-    response = raw("POST", "/v1/customers", {"email": "a@example.org"},
-                   headers={"Idempotency-Key": "k"})
+    response = raw(
+        "POST", "/v1/customers", {"email": "a@example.org"}, headers={"Idempotency-Key": "k"}
+    )
     assert response.headers["Request-Id"].startswith("req_")
     assert response.headers["Idempotency-Key"] == "k"
     assert response.headers["Content-Type"] == "application/json"
@@ -993,8 +1165,9 @@ def test_request_headers(raw):
 def test_sublists_page_through_their_urls(sdk, checkout):
     session = checkout(5000, pay="success")
     charge = sdk.v1.payment_intents.retrieve(session.payment_intent).latest_charge
-    refunds = [sdk.v1.refunds.create(params={"charge": charge, "amount": 100}).id
-               for _ in range(12)]
+    refunds = [
+        sdk.v1.refunds.create(params={"charge": charge, "amount": 100}).id for _ in range(12)
+    ]
     included = sdk.v1.charges.retrieve(charge, params={"expand": ["refunds"]}).refunds
     assert (len(included.data), included.has_more, included.total_count) == (10, True, 12)
     assert [r.id for r in included.auto_paging_iter()] == list(reversed(refunds))
@@ -1005,15 +1178,26 @@ def test_sublists_page_through_their_urls(sdk, checkout):
 
 def test_products_prices_and_mixed_subscriptions(sdk, control):
     product = sdk.v1.products.create(params={"name": "Mondial 12"})
-    issue = sdk.v1.prices.create(params={"currency": "cad", "unit_amount": 1200,
-                                         "product": product.id})
-    dues = sdk.v1.prices.create(params={
-        "currency": "cad", "unit_amount": 500, "recurring": {"interval": "month"},
-        "product_data": {"name": "Dues"}, "expand": ["product"]})
+    issue = sdk.v1.prices.create(
+        params={"currency": "cad", "unit_amount": 1200, "product": product.id}
+    )
+    dues = sdk.v1.prices.create(
+        params={
+            "currency": "cad",
+            "unit_amount": 500,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Dues"},
+            "expand": ["product"],
+        }
+    )
     assert (dues.type, dues.product.name, issue.type) == ("recurring", "Dues", "one_time")
-    session = sdk.v1.checkout.sessions.create(params={
-        "mode": "subscription", "billing_address_collection": "required",
-        "line_items": [{"price": dues.id, "quantity": 2}, {"price": issue.id, "quantity": 1}]})
+    session = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "billing_address_collection": "required",
+            "line_items": [{"price": dues.id, "quantity": 2}, {"price": issue.id, "quantity": 1}],
+        }
+    )
     assert session.amount_total == 2200
     control.post(f"/checkout/sessions/{session.id}/pay", email="m@example.org")
     session = sdk.v1.checkout.sessions.retrieve(session.id)
@@ -1021,7 +1205,9 @@ def test_products_prices_and_mixed_subscriptions(sdk, control):
     invoice = sdk.v1.invoices.retrieve(session.invoice)
     assert invoice.amount_paid == 2200
     assert [line.parent.type for line in invoice.lines.data] == [
-        "subscription_item_details", "invoice_item_details"]
+        "subscription_item_details",
+        "invoice_item_details",
+    ]
     lines = sdk.v1.invoices.line_items.list(invoice.id, params={"limit": 1})
     assert lines.has_more and len(list(lines.auto_paging_iter())) == 2
     items = sdk.v1.subscription_items.list(params={"subscription": session.subscription})
@@ -1030,7 +1216,8 @@ def test_products_prices_and_mixed_subscriptions(sdk, control):
     assert [s.id for s in found.data] == [session.subscription]
     control.post("/clock/advance", days=32)
     renewal = sdk.v1.invoices.retrieve(
-        sdk.v1.subscriptions.retrieve(session.subscription).latest_invoice)
+        sdk.v1.subscriptions.retrieve(session.subscription).latest_invoice
+    )
     assert renewal.amount_paid == 1000  # one-time items are billed once
 
 
@@ -1039,18 +1226,24 @@ def test_invoice_creation_free_sessions_and_customer_updates(sdk, control, check
     control.post(f"/checkout/sessions/{paid.id}/pay")
     paid = sdk.v1.checkout.sessions.retrieve(paid.id, params={"expand": ["invoice.payments"]})
     assert (paid.invoice.billing_reason, paid.invoice.status, paid.invoice.parent) == (
-        "manual", "paid", None)
+        "manual",
+        "paid",
+        None,
+    )
     assert paid.invoice.payments.data[0].payment.payment_intent == paid.payment_intent
     free = checkout(0)
     done = control.post(f"/checkout/sessions/{free.id}/pay", email="f@example.org")["session"]
     assert (done["payment_status"], done["payment_intent"]) == ("no_payment_required", None)
     receiver.clear()
-    customer = sdk.v1.customers.update(paid.customer, params={"name": "Grace",
-                                                              "metadata": {"member": "7"}})
+    customer = sdk.v1.customers.update(
+        paid.customer, params={"name": "Grace", "metadata": {"member": "7"}}
+    )
     assert (customer.name, customer.metadata.member) == ("Grace", "7")
     control.post("/flush")
     assert receiver.events[0].data.previous_attributes.to_dict() == {
-        "name": None, "metadata": {"member": None}}
+        "name": None,
+        "metadata": {"member": None},
+    }
 
 
 def test_next_paid_renewal_clears_past_due(sdk, control, checkout):
