@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import i18n, security
+from core import clock, i18n, security
 from core.admin import add_view, init_admin
 from core.api import init_api
 from core.db import db
@@ -30,6 +30,8 @@ def create_app(config=None, environ=None):
     app.config.update(settings)
     _configure_logging(app)
     _prepare_instance(app)
+    if app.config.get("CLOCK_FILE") and app.config["APP_ENV"] != "production":
+        clock.share_through(app.config["CLOCK_FILE"])
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
     app.before_request(security.check_input)
     register_extensions(app)

@@ -22,7 +22,9 @@ def rules(app):
 def test_every_default_feature_is_served(app):
     served = rules(app)
     assert {"/donate", "/stripe/webhook", "/api/v1/donations"} <= served
-    assert {"payments.sync", "payments.payouts"} <= set(app.extensions["worker_tasks"])
+    assert {"payments.sync", "payments.payouts", "payments.inbox"} <= set(
+        app.extensions["worker_tasks"]
+    )
     assert "donation" in app.extensions["payment_purposes"]
 
 
@@ -38,7 +40,7 @@ def test_every_default_feature_is_served(app):
         (
             (),
             {"/donate", "/stripe/webhook", "/payments/return"},
-            {"payments.sync", "payments.payouts"},
+            {"payments.sync", "payments.payouts", "payments.inbox"},
             {"receipts", "payments"},
         ),
     ],
