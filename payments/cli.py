@@ -83,6 +83,9 @@ def sim_run(port, host, app_url):
         except requests.RequestException as error:
             click.echo(f"Could not move the app's clock: {error}", err=True)
 
+    from core import clock
+
+    clock.set_offset(0)  # a fresh simulator starts at real time; so does every process of the app
     run(
         host=host,
         port=port,

@@ -72,3 +72,11 @@ def test_the_core_imports_no_feature():
                 continue
             for name in names:
                 assert name.split(".")[0] not in features, f"{path} imports {name}"
+
+
+def test_features_may_come_from_the_environment():
+    from config import load_config
+
+    settings = load_config({"APP_ENV": "testing", "FEATURES": "payments, donations,"})
+    assert settings["FEATURES"] == ("payments", "donations")
+    assert load_config({"APP_ENV": "testing"})["FEATURES"][:2] == ("payments", "donations")
