@@ -31,12 +31,16 @@ Recurring (``payment`` is the one that started the series)
     ``stop_recurring(payment)`` at the end of the period; ``resume_recurring(payment)``
     before then; ``portal_url(payment, return_url) -> url`` where the payer fixes the card
     or cancels; ``refresh_recurring(payment)`` tells the feature the series' state now
-    (for the page the payer returns to from the portal). Each commits before Stripe.
+    (for the page the payer returns to from the portal). The three changes commit before
+    they ask Stripe; the feature hears of them as :class:`~payments.events.RecurringChanged`.
 
 Refunds
     ``refund(payment, amount=None, *, parts=None, reason=..., note="") -> Refund``: all
     that is left, an amount spread pro rata, or ``parts`` ({allocation: cents}).
     ``refund_payment`` and ``send_refund`` are its two halves (store; commit and send).
+
+The other names here (``confirm_checkout``, ``record_invoice``, ``sync_refund``, …) are
+what the worker calls for Stripe's events; features have no use for them.
 
 Transactions: verbs flush; the only commits are :func:`~payments.attempts.commit_before_stripe`
 (before each request to Stripe, so no lock is held across the network), the webhook's
