@@ -4,6 +4,7 @@ Business settings that staff change (tiers, prices, funds, limits) live in the d
 only what differs between machines or must stay secret is read here.
 """
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -110,7 +111,14 @@ class Config:
     STRIPE_MAX_NETWORK_RETRIES = 2
     STRIPE_SIMULATOR_PORT = 12111
 
+    #: The feature packages this installation serves, in order (as Django's INSTALLED_APPS):
+    #: ``create_app`` imports each and calls its ``init_app(app)``.
+    FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer")
+
     WORKER_IDLE_SECONDS = 5
+    #: Development and testing: the file through which every process shares the simulated
+    #: clock (see core.clock). None in production, where time is real.
+    CLOCK_FILE = None
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
 
     @classmethod
@@ -149,6 +157,10 @@ class Config:
                 settings[key] = env(key)
         for key in ("CHARITY_REGISTRATION_NUMBER", "GST_HST_NUMBER"):
             settings[key] = env(key) or None
+        if env("FEATURES"):
+            settings["FEATURES"] = tuple(
+                name.strip() for name in env("FEATURES").split(",") if name.strip()
+            )
         if env("PROXY_COUNT"):
             settings["PROXY_COUNT"] = int(env("PROXY_COUNT"))
         return settings
@@ -186,6 +198,9 @@ class DevelopmentConfig(Config):
             settings["STRIPE_API_BASE"] = settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        settings["CLOCK_FILE"] = environ.get("CLOCK_FILE") or str(
+            BASE_DIR / "instance" / "clock.json"
+        )
         return settings
 
 
@@ -215,6 +230,11 @@ class TestingConfig(Config):
         settings["STRIPE_SECRET_KEY"] = settings["STRIPE_SECRET_KEY"] or "sk_test_simulator"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        # One clock file per test database, so that two test runs side by side keep apart.
+        database = hashlib.sha256(settings["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
+        settings["CLOCK_FILE"] = environ.get("CLOCK_FILE") or str(
+            BASE_DIR / "instance" / f"clock-test-{database}.json"
+        )
         return settings
 
 

@@ -1,5 +1,6 @@
 """The application factory and what every feature shares."""
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -9,9 +10,9 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import i18n, security
+from core import clock, i18n, security
 from core.admin import add_view, init_admin
-from core.api import api_for, init_api
+from core.api import init_api
 from core.db import db
 from core.errors import register_errorhandlers
 from core.extensions import babel, csrf, limiter, login_manager, migrate
@@ -29,11 +30,16 @@ def create_app(config=None, environ=None):
     app.config.update(settings)
     _configure_logging(app)
     _prepare_instance(app)
+    if app.config.get("CLOCK_FILE") and app.config["APP_ENV"] != "production":
+        clock.share_through(app.config["CLOCK_FILE"])
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
     app.before_request(security.check_input)
     register_extensions(app)
+    if app.config["APP_ENV"] == "development":
+        _sqlite_begin_immediate(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_features(app)
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
@@ -74,6 +80,28 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+def _sqlite_begin_immediate(app):
+    """On SQLite in development, take the write lock when a transaction begins.
+
+    SQLite has no row locks, and a transaction that read before another process wrote
+    cannot write afterwards ("database is locked", at once). Beginning IMMEDIATE makes the
+    app, the worker and the CLI of ``make run`` wait their turn, as row locks do on
+    PostgreSQL. (Tests keep SQLite's default: some hold two sessions in one thread.)
+    """
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def register_extensions(app):
     from core import models  # noqa: F401  (every table, for Alembic and create_all)
     from core.accounts.services import load_session
@@ -100,30 +128,26 @@ def register_blueprints(app):
     from core.accounts.models import User
     from core.mail import bp as mail_bp
     from core.views import bp as core_bp
-    from donations import bp as donations_bp
-    from involve import bp as involve_bp
-    from members import bp as members_bp
-    from payments import bp as payments_bp
-    from shop import bp as shop_bp
-    from treasurer import bp as treasurer_bp
 
     add_view(app, UserView(User, db, name=_l("Accounts"), category=_l("People")))
-    for blueprint in (
-        core_bp,
-        accounts_bp,
-        mail_bp,
-        payments_bp,
-        donations_bp,
-        members_bp,
-        shop_bp,
-        involve_bp,
-        treasurer_bp,
-    ):
+    for blueprint in (core_bp, accounts_bp, mail_bp):
         app.register_blueprint(blueprint)
 
-    from donations.api import blp as donations_api
 
-    api_for(app).register_blueprint(donations_api)
+def register_features(app):
+    """Import each package named in ``FEATURES`` and let it add what it serves.
+
+    ``init_app(app)`` registers the package's blueprint, API, admin views, panels, payment
+    purposes, CLI commands and periodic tasks. A package that has only a blueprint ``bp``
+    yet is served by registering that blueprint.
+    """
+    for name in app.config["FEATURES"]:
+        package = importlib.import_module(name)
+        init_app = getattr(package, "init_app", None)
+        if init_app is not None:
+            init_app(app)
+        else:
+            app.register_blueprint(package.bp)
 
 
 def register_request_hooks(app):
@@ -160,9 +184,13 @@ def register_template_helpers(app):
         ("accounts.overview", _l("Account")),
     ]
 
+    def serves(endpoint):
+        """Whether a configured feature serves ``endpoint`` (menus show only what exists)."""
+        return endpoint in current_app.view_functions
+
     def main_nav():
         """The navigation, less the sections this installation does not serve yet."""
-        return [(e, label) for e, label in nav if e in current_app.view_functions]
+        return [(e, label) for e, label in nav if serves(e)]
 
     def home_actions():
         wanted = ("donations.donate", "members.join", "involve.get_involved")
@@ -178,6 +206,7 @@ def register_template_helpers(app):
         Role=Role,
         get_locale=get_locale,
         main_nav=main_nav,
+        serves=serves,
         home_actions=home_actions,
     )
 

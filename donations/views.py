@@ -17,14 +17,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.db import db
-from core.errors import DomainError, ServiceUnavailable
+from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
+from core.urls import absolute_url
 from donations import bp, receipts, services
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
-from payments.models import Payment
 
 
 def _donate_form(**kwargs):
@@ -120,14 +120,7 @@ def donate():
 
 
 def _to_checkout(donation):
-    try:
-        url = services.open_checkout(donation)
-    except ServiceUnavailable as error:
-        db.session.commit()  # keep the attempt: the retry sends the very same request
-        payment = db.session.get(Payment, donation.payment_id)
-        return render_template(
-            "payments/unavailable.html", payment=payment, message=error.message
-        ), 503
+    url = services.open_checkout(donation)
     db.session.commit()
     return redirect(url, code=303)
 
@@ -196,8 +189,18 @@ def change_amount(token):
 def portal(token):
     """Stripe's customer portal: update the card or cancel the monthly gift."""
     gift = services.gift_from_manage_token(token)
-    url = services.portal_url(gift, services.manage_url(gift))
+    url = services.portal_url(gift, absolute_url("donations.portal_return", token=token))
     return redirect(url, code=303)
+
+
+@bp.route("/donate/manage/<token>/back")
+@limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
+def portal_return(token):
+    """Back from the portal: show the gift as the donor just left it, not as it was."""
+    gift = services.gift_from_manage_token(token)
+    services.refresh_monthly_gift(gift)
+    db.session.commit()
+    return redirect(url_for("donations.manage", token=token))
 
 
 @bp.route("/receipts/<token>.pdf")

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("members", __name__, template_folder="templates")
 
-from members import views  # noqa: E402,F401
+
+def init_app(app):
+    """The membership pages."""
+    from members import views  # noqa: F401  (registers its routes)
+
+    app.register_blueprint(bp)

@@ -5,7 +5,7 @@ import json
 from flask import abort, current_app, jsonify, redirect, render_template, request
 
 from core.db import db
-from core.errors import ServiceUnavailable
+from core.errors import error_response, wants_json
 from core.extensions import csrf, limiter
 from payments import bp, inbox, services
 from payments.gateway import WebhookSignatureError, gateway
@@ -17,23 +17,27 @@ WEBHOOK_MAX_BYTES = 5 * 1024 * 1024
 @csrf.exempt
 @limiter.exempt
 def webhook():
+    """Check the signature, store the event by its id, answer 200; the worker handles it."""
     request.max_content_length = WEBHOOK_MAX_BYTES
-    payload = request.get_data()
+    try:
+        payload = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        return _refuse("malformed", "The body is not UTF-8.")
     try:
         gateway().verify_signature(payload, request.headers.get("Stripe-Signature"))
     except WebhookSignatureError:
-        return jsonify(error={"code": "bad_signature", "message": "Signature check failed."}), 400
+        return _refuse("bad_signature", "Signature check failed.")
     try:
         event = json.loads(payload)
         inbox.check_event(event)
-    except (ValueError, inbox.MalformedEvent):
-        return jsonify(error={"code": "malformed", "message": "Not a Stripe event."}), 400
-    try:
-        outcome = inbox.receive(event)
-    except Exception:
-        current_app.logger.exception("Stripe event not handled")
-        return jsonify(error={"code": "not_handled", "message": "Recorded; will retry."}), 500
-    return jsonify(received=True, outcome=outcome)
+    except (ValueError, RecursionError, inbox.MalformedEvent):
+        return _refuse("malformed", "Not a Stripe event.")
+    new = inbox.receive(event)
+    return jsonify(received=True, duplicate=not new)
+
+
+def _refuse(code, message):
+    return jsonify(error={"code": code, "message": message}), 400
 
 
 webhook.skip_input_check = True  # signed by Stripe; stored exactly as sent
@@ -60,12 +64,18 @@ def retry(token):
     payment = services.payment_by_token(token)
     if payment is None:
         abort(404)
-    try:
-        url = services.retry_checkout(payment)
-    except ServiceUnavailable as error:
-        db.session.commit()
-        return render_template(
-            "payments/unavailable.html", payment=payment, message=error.message
-        ), 503
+    url = services.retry_checkout(payment)
     db.session.commit()
     return redirect(url, code=303)
+
+
+def checkout_unavailable(error):
+    """Stripe did not open a checkout: say so, and offer to send the same request again.
+
+    The request is already committed (see ``open_checkout``), so the retry is the same one.
+    """
+    if wants_json():
+        return error_response(error.status, error.code, error.message)
+    return render_template(
+        "payments/unavailable.html", token=error.payment_token, message=error.message
+    ), 503
