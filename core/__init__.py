@@ -101,7 +101,6 @@ def register_blueprints(app):
     from core.mail import bp as mail_bp
     from core.views import bp as core_bp
     from donations import bp as donations_bp
-    from involve import bp as involve_bp
     from members import bp as members_bp
     from payments import bp as payments_bp
     from shop import bp as shop_bp
@@ -116,10 +115,13 @@ def register_blueprints(app):
         donations_bp,
         members_bp,
         shop_bp,
-        involve_bp,
         treasurer_bp,
     ):
         app.register_blueprint(blueprint)
+
+    from involve import init_app as init_involve
+
+    init_involve(app)
 
     from donations.api import blp as donations_api
 

@@ -183,3 +183,37 @@ class SimControl:
 
     def state(self):
         return self.call("GET", "/state")
+
+
+class QueryCounter:
+    """The SQL statements an engine runs while this is active (``with QueryCounter(engine)``).
+
+    Counts what reaches the database (SELECT, INSERT, ...), not the connection's own
+    BEGIN/COMMIT, so a test can hold a page to "at most N queries" and fail the day a
+    query per row creeps in.
+    """
+
+    def __init__(self, engine):
+        self.engine = engine
+        self.statements = []
+
+    def _record(self, conn, cursor, statement, parameters, context, executemany):
+        self.statements.append(statement)
+
+    def __enter__(self):
+        import sqlalchemy as sa
+
+        sa.event.listen(self.engine, "before_cursor_execute", self._record)
+        return self
+
+    def __exit__(self, *exc):
+        import sqlalchemy as sa
+
+        sa.event.remove(self.engine, "before_cursor_execute", self._record)
+
+    @property
+    def count(self):
+        return len(self.statements)
+
+    def __str__(self):
+        return "\n".join(f"{n}. {s}" for n, s in enumerate(self.statements, 1))

@@ -1,0 +1,179 @@
+"""Staff screens for campaigns and content pages (Flask-Admin, admin role)."""
+
+import re
+
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+from wtforms.validators import Regexp, ValidationError
+
+from core import audit
+from core.admin import StaffModelView
+from involve.models import DeliveryMethod
+
+SLUG = Regexp(
+    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+    message=_l("Use lower-case letters, digits and hyphens, e.g. mali-2020."),
+)
+LINK = re.compile(r"^(https?://[^\s]+|/[^\s/][^\s]*|/)$")
+
+
+def _link_url(form, field):
+    if not LINK.match((field.data or "").strip()):
+        raise ValidationError(_l("Use a full web address (https://…) or a path on this site (/…)."))
+
+
+def _markdown_hint():
+    return _l("Markdown: a blank line between paragraphs, **bold**, [link](https://…), - lists.")
+
+
+class CampaignView(StaffModelView):
+    column_list = (
+        "slug",
+        "title_en",
+        "starts_on",
+        "ends_on",
+        "signature_count",
+        "goal",
+        "delivery",
+        "published",
+        "signatures",
+    )
+    column_default_sort = ("starts_on", True)
+    column_searchable_list = ("slug", "title_en", "title_fr")
+    column_filters = ("published", "delivery")
+    column_labels = {
+        "slug": _l("Address name (in /take-action/…)"),
+        "title_en": _l("Title (English)"),
+        "title_fr": _l("Title (French)"),
+        "summary_en": _l("Summary (English)"),
+        "summary_fr": _l("Summary (French)"),
+        "body_en": _l("Text (English)"),
+        "body_fr": _l("Text (French)"),
+        "letter_en": _l("Letter (English)"),
+        "letter_fr": _l("Letter (French)"),
+        "result_en": _l("Result, once closed (English)"),
+        "result_fr": _l("Result, once closed (French)"),
+        "recipient_name": _l("Recipient"),
+        "recipient_email": _l("Recipient's email"),
+        "recipient_address": _l("Recipient's postal address"),
+        "recipient_language": _l("Recipient's language (en or fr)"),
+        "starts_on": _l("Opens on"),
+        "ends_on": _l("Closes after"),
+        "goal": _l("Signature goal"),
+        "delivery": _l("Delivery"),
+        "letters_per_hour": _l("Letters per hour (email delivery)"),
+        "published": _l("Shown to visitors"),
+        "comments_open": _l("Comments open"),
+        "signature_count": _l("Confirmed signatures"),
+        "signatures": _l("Signatures"),
+    }
+    column_formatters = {
+        "signatures": lambda view, context, model, name: Markup(
+            '<a href="{}">{}</a>'.format(
+                url_for("involve.staff_campaign", campaign_id=model.id), _l("Signatures, exports")
+            )
+        ),
+    }
+    form_columns = (
+        "slug",
+        "title_en",
+        "title_fr",
+        "summary_en",
+        "summary_fr",
+        "body_en",
+        "body_fr",
+        "letter_en",
+        "letter_fr",
+        "result_en",
+        "result_fr",
+        "recipient_name",
+        "recipient_email",
+        "recipient_address",
+        "recipient_language",
+        "starts_on",
+        "ends_on",
+        "goal",
+        "delivery",
+        "letters_per_hour",
+        "published",
+        "comments_open",
+    )
+    form_args = {
+        "slug": {"validators": [SLUG]},
+        "body_en": {"description": _markdown_hint()},
+        "body_fr": {"description": _markdown_hint()},
+        "result_en": {"description": _markdown_hint()},
+        "result_fr": {"description": _markdown_hint()},
+        "letter_en": {"description": _l("Plain text; the signer's name follows it.")},
+        "goal": {"description": _l("Optional: the number of signatures hoped for")},
+    }
+
+    def on_model_change(self, form, model, is_created):
+        if model.ends_on and model.starts_on and model.ends_on < model.starts_on:
+            raise ValidationError(_l("The campaign must close after it opens."))
+        if model.goal is not None and model.goal <= 0:
+            raise ValidationError(_l("The goal must be a positive number of signatures."))
+        if model.letters_per_hour is None or model.letters_per_hour <= 0:
+            raise ValidationError(_l("Letters per hour must be a positive number."))
+        if model.recipient_language not in ("en", "fr"):
+            raise ValidationError(_l("The recipient's language is en or fr."))
+        if model.delivery != DeliveryMethod.pdf and not (model.recipient_email or "").strip():
+            raise ValidationError(
+                _l("Delivery by email needs the recipient's email; choose PDF otherwise.")
+            )
+        audit.record("campaign.created" if is_created else "campaign.changed", model)
+
+
+class PageView(StaffModelView):
+    column_list = ("slug", "title_en", "title_fr", "published", "comments_open", "updated_at")
+    column_default_sort = ("slug", False)
+    column_searchable_list = ("slug", "title_en", "title_fr")
+    column_labels = {
+        "slug": _l("Address name (in /pages/…)"),
+        "title_en": _l("Title (English)"),
+        "title_fr": _l("Title (French)"),
+        "body_en": _l("Text (English)"),
+        "body_fr": _l("Text (French)"),
+        "published": _l("Shown to visitors"),
+        "comments_open": _l("Comments open"),
+        "updated_at": _l("Last changed"),
+        "links": _l("Associated links"),
+    }
+    form_columns = (
+        "slug",
+        "title_en",
+        "title_fr",
+        "body_en",
+        "body_fr",
+        "published",
+        "comments_open",
+    )
+    form_args = {
+        "slug": {"validators": [SLUG]},
+        "body_en": {"description": _markdown_hint()},
+        "body_fr": {"description": _markdown_hint()},
+    }
+
+    def __init__(self, model, session, **kwargs):
+        from involve.models import PageLink
+
+        self.inline_models = [
+            (
+                PageLink,
+                {
+                    "form_columns": ("id", "position", "label_en", "label_fr", "url"),
+                    "column_labels": {
+                        "position": _l("Order"),
+                        "label_en": _l("Label (English)"),
+                        "label_fr": _l("Label (French)"),
+                        "url": _l("Address"),
+                    },
+                    "form_args": {"url": {"validators": [_link_url]}},
+                },
+            )
+        ]
+        super().__init__(model, session, **kwargs)
+
+    def on_model_change(self, form, model, is_created):
+        audit.record("page.created" if is_created else "page.changed", model)
