@@ -5,6 +5,7 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -16,19 +17,23 @@ NEWS_CONSENT_WORDING = _l(
     "I can unsubscribe at any time."
 )
 
-LANGUAGES = [("en", _l("English")), ("fr", _l("French")), ("other", _l("Another language"))]
+LANGUAGES = [
+    SelectChoice("en", _l("English")),
+    SelectChoice("fr", _l("French")),
+    SelectChoice("other", _l("Another language")),
+]
 INTERESTS = [
-    ("events", _l("Events")),
-    ("writing", _l("Writing")),
-    ("translation", _l("Translation")),
-    ("social_media", _l("Social media")),
-    ("mondial_distribution", _l("Mondial distribution")),
+    SelectChoice("events", _l("Events")),
+    SelectChoice("writing", _l("Writing")),
+    SelectChoice("translation", _l("Translation")),
+    SelectChoice("social_media", _l("Social media")),
+    SelectChoice("mondial_distribution", _l("Mondial distribution")),
 ]
 AVAILABILITY = [
-    ("weekdays", _l("Weekdays")),
-    ("evenings", _l("Evenings")),
-    ("weekends", _l("Weekends")),
-    ("occasional", _l("Now and then, for one-off tasks")),
+    SelectChoice("weekdays", _l("Weekdays")),
+    SelectChoice("evenings", _l("Evenings")),
+    SelectChoice("weekends", _l("Weekends")),
+    SelectChoice("occasional", _l("Now and then, for one-off tasks")),
 ]
 
 

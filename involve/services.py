@@ -15,7 +15,7 @@ from babel.numbers import format_decimal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from core import audit, clock
 from core.db import db, locked
@@ -383,7 +383,7 @@ def moderate_comments(ids, action, *, moderator_id):
     new = MODERATION_ACTIONS[action]
     comments = locked(
         sa.select(Comment)
-        .options(joinedload(Comment.page), joinedload(Comment.campaign))
+        .options(selectinload(Comment.page), selectinload(Comment.campaign))
         .where(Comment.id.in_(ids))
         .order_by(Comment.id)
     ).all()

@@ -14,7 +14,7 @@ from involve.letters_pdf import render_letters_pdf
 from involve.models import Campaign
 from involve.staff_forms import VolunteerFilterForm
 
-CHOICE_LABELS = {code: label for code, label in LANGUAGES + INTERESTS + AVAILABILITY}
+CHOICE_LABELS = {choice.value: choice.label for choice in LANGUAGES + INTERESTS + AVAILABILITY}
 
 
 def _campaign(campaign_id):

@@ -2,12 +2,13 @@
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Form, SearchField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from involve.forms import AVAILABILITY, INTERESTS, LANGUAGES
 from involve.reports import VolunteerFilters
 
-ANY = [("", _l("Any"))]
+ANY = [SelectChoice("", _l("Any"))]
 
 
 class VolunteerFilterForm(Form):

@@ -193,7 +193,7 @@ def test_the_robot_that_fills_the_hidden_field_signs_nothing(app, client, make_c
 
 
 def test_consent_to_news_is_recorded_once_the_email_is_confirmed(
-    app, client, make_campaign, deliver
+    app, client, make_campaign, deliver, mailbox
 ):
     from core.mail.services import has_consent
 
@@ -207,6 +207,7 @@ def test_consent_to_news_is_recorded_once_the_email_is_confirmed(
         assert not has_consent("lea@example.org")
     [message] = deliver().to("lea@example.org")
     assert message["Subject"] == "Veuillez confirmer votre signature"
+    mailbox.clear()
     confirm(client, confirm_link(message))
     with app.app_context():
         signature = db.session.scalar(sa.select(Signature))
