@@ -3,24 +3,30 @@
 import re
 
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from wtforms.validators import Regexp, ValidationError
+from wtforms.validators import ValidationError
 
 from core import audit
 from core.admin import StaffModelView
 from involve.models import DeliveryMethod
 
-SLUG = Regexp(
-    r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
-    message=_l("Use lower-case letters, digits and hyphens, e.g. mali-2020."),
-)
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 LINK = re.compile(r"^(https?://[^\s]+|/[^\s/][^\s]*|/)$")
+
+# Flask-Admin's templates show only plain-string errors, so messages are translated here,
+# while the form is validated, rather than lazily.
+
+
+def _slug(form, field):
+    if not SLUG.match(field.data or ""):
+        raise ValidationError(_("Use lower-case letters, digits and hyphens, e.g. mali-2020."))
 
 
 def _link_url(form, field):
     if not LINK.match((field.data or "").strip()):
-        raise ValidationError(_l("Use a full web address (https://…) or a path on this site (/…)."))
+        raise ValidationError(_("Use a full web address (https://…) or a path on this site (/…)."))
 
 
 def _markdown_hint():
@@ -100,7 +106,7 @@ class CampaignView(StaffModelView):
         "comments_open",
     )
     form_args = {
-        "slug": {"validators": [SLUG]},
+        "slug": {"validators": [_slug]},
         "body_en": {"description": _markdown_hint()},
         "body_fr": {"description": _markdown_hint()},
         "result_en": {"description": _markdown_hint()},
@@ -111,16 +117,16 @@ class CampaignView(StaffModelView):
 
     def on_model_change(self, form, model, is_created):
         if model.ends_on and model.starts_on and model.ends_on < model.starts_on:
-            raise ValidationError(_l("The campaign must close after it opens."))
+            raise ValidationError(_("The campaign must close after it opens."))
         if model.goal is not None and model.goal <= 0:
-            raise ValidationError(_l("The goal must be a positive number of signatures."))
+            raise ValidationError(_("The goal must be a positive number of signatures."))
         if model.letters_per_hour is None or model.letters_per_hour <= 0:
-            raise ValidationError(_l("Letters per hour must be a positive number."))
+            raise ValidationError(_("Letters per hour must be a positive number."))
         if model.recipient_language not in ("en", "fr"):
-            raise ValidationError(_l("The recipient's language is en or fr."))
+            raise ValidationError(_("The recipient's language is en or fr."))
         if model.delivery != DeliveryMethod.pdf and not (model.recipient_email or "").strip():
             raise ValidationError(
-                _l("Delivery by email needs the recipient's email; choose PDF otherwise.")
+                _("Delivery by email needs the recipient's email; choose PDF otherwise.")
             )
         audit.record("campaign.created" if is_created else "campaign.changed", model)
 
@@ -150,7 +156,7 @@ class PageView(StaffModelView):
         "comments_open",
     )
     form_args = {
-        "slug": {"validators": [SLUG]},
+        "slug": {"validators": [_slug]},
         "body_en": {"description": _markdown_hint()},
         "body_fr": {"description": _markdown_hint()},
     }

@@ -85,6 +85,11 @@ def printable(text):
     return "".join(c if ord(c) in glyphs or c in "\n\t" else "\ufffd" for c in text or "")
 
 
+def _lines(pdf, height, text, **kwargs):
+    """A paragraph across the page; the next one starts at the left margin below it."""
+    pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT", **kwargs)
+
+
 def _date(day, language):
     return format_date(day, format="long", locale=LOCALES[language])
 
@@ -119,17 +124,17 @@ def render_letters_pdf(doc: LettersDocument) -> bytes:
     pdf.add_page()
     pdf.set_text_color(*INK)
     pdf.set_font("Serif", "B", 18)
-    pdf.multi_cell(0, 9, printable(doc.title))
+    _lines(pdf, 9, printable(doc.title))
     pdf.ln(4)
     pdf.set_font("Serif", "", 12)
-    pdf.multi_cell(0, LINE + 1, words["cover"])
+    _lines(pdf, LINE + 1, words["cover"])
     pdf.ln(6)
     _recipient(pdf, doc, words)
     pdf.ln(6)
-    pdf.multi_cell(0, LINE, words["count"].format(count=len(doc.letters)))
+    _lines(pdf, LINE, words["count"].format(count=len(doc.letters)))
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(
-        0,
+    _lines(
+        pdf,
         LINE,
         printable(
             words["generated"].format(date=_date(doc.prepared_on, doc.language), org=doc.org_name)
@@ -138,7 +143,7 @@ def render_letters_pdf(doc: LettersDocument) -> bytes:
     pdf.set_text_color(*INK)
     if not doc.letters:
         pdf.ln(6)
-        pdf.multi_cell(0, LINE, words["none"])
+        _lines(pdf, LINE, words["none"])
     for letter in doc.letters:
         _letter(pdf, doc, letter)
     return bytes(pdf.output())
@@ -146,37 +151,37 @@ def render_letters_pdf(doc: LettersDocument) -> bytes:
 
 def _recipient(pdf, doc, words):
     pdf.set_font("Serif", "B", 11)
-    pdf.multi_cell(0, LINE, words["to"])
+    _lines(pdf, LINE, words["to"])
     pdf.set_font("Serif", "", 11)
-    pdf.multi_cell(0, LINE, printable(doc.recipient_name))
+    _lines(pdf, LINE, printable(doc.recipient_name))
     if doc.recipient_address:
-        pdf.multi_cell(0, LINE, printable(doc.recipient_address))
+        _lines(pdf, LINE, printable(doc.recipient_address))
 
 
 def _letter(pdf, doc, letter):
     words = TEXT.get(letter.language, TEXT["en"])
     pdf.add_page()
     pdf.set_font("Serif", "", 11)
-    pdf.multi_cell(0, LINE, _date(letter.signed_on, letter.language), align="R")
+    _lines(pdf, LINE, _date(letter.signed_on, letter.language), align="R")
     pdf.ln(4)
-    pdf.multi_cell(0, LINE, printable(doc.recipient_name))
+    _lines(pdf, LINE, printable(doc.recipient_name))
     if doc.recipient_address:
-        pdf.multi_cell(0, LINE, printable(doc.recipient_address))
+        _lines(pdf, LINE, printable(doc.recipient_address))
     pdf.ln(6)
     for paragraph in letter.body.split("\n\n"):
-        pdf.multi_cell(0, LINE, printable(paragraph.strip()))
+        _lines(pdf, LINE, printable(paragraph.strip()))
         pdf.ln(2.5)
     if letter.personal_message:
         pdf.ln(1)
         pdf.set_font("Serif", "B", 11)
-        pdf.multi_cell(0, LINE, words["own_words"])
+        _lines(pdf, LINE, words["own_words"])
         pdf.set_font("Serif", "", 11)
-        pdf.multi_cell(0, LINE, printable(letter.personal_message))
+        _lines(pdf, LINE, printable(letter.personal_message))
         pdf.ln(2.5)
     pdf.ln(4)
     pdf.set_font("Serif", "B", 11)
-    pdf.multi_cell(0, LINE, printable(letter.name))
+    _lines(pdf, LINE, printable(letter.name))
     pdf.set_font("Serif", "", 10)
     pdf.set_text_color(*MUTED)
-    pdf.multi_cell(0, LINE, words["postal_code"].format(code=printable(letter.postal_code)))
+    _lines(pdf, LINE, words["postal_code"].format(code=printable(letter.postal_code)))
     pdf.set_text_color(*INK)

@@ -20,6 +20,10 @@ class CodeList(sa.TypeDecorator):
     impl = sa.String(300)
     cache_ok = True
 
+    def coerce_compared_value(self, op, value):
+        # ``LIKE '%,events,%'`` compares with a plain string, not a list to encode.
+        return sa.String()
+
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
