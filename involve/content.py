@@ -301,6 +301,27 @@ ROADMAP_LINKS = [
 ]
 
 
+def _unwrap(text):
+    """Paragraphs written wrapped in this file, as one line each (blank lines kept)."""
+    return "\n\n".join(" ".join(p.split("\n")) for p in text.strip().split("\n\n"))
+
+
+def _french(values):
+    """French typography for the French texts: the curly apostrophe."""
+    return {
+        k: v.replace("'", "\u2019") if k.endswith("_fr") and isinstance(v, str) else v
+        for k, v in values.items()
+    }
+
+
+def _prepared(values):
+    values = _french(values)
+    for key in ("letter_en", "letter_fr"):
+        if key in values:
+            values[key] = _unwrap(values[key])
+    return values
+
+
 def _missing(model, slug):
     return db.session.scalar(sa.select(model.id).where(model.slug == slug)) is None
 
@@ -308,11 +329,11 @@ def _missing(model, slug):
 def seed_content():
     """The Mali campaign of April 2020 and the Roadmap page, where they are missing."""
     if _missing(Campaign, MALI["slug"]):
-        db.session.add(Campaign(published=True, **MALI))
+        db.session.add(Campaign(published=True, **_prepared(MALI)))
     if _missing(ContentPage, ROADMAP["slug"]):
-        page = ContentPage(published=True, **ROADMAP)
+        page = ContentPage(published=True, **_prepared(ROADMAP))
         page.links = [
-            PageLink(position=i, label_en=en, label_fr=fr, url=url)
+            PageLink(position=i, label_en=en, label_fr=fr.replace("'", "\u2019"), url=url)
             for i, (en, fr, url) in enumerate(ROADMAP_LINKS)
         ]
         db.session.add(page)
@@ -331,7 +352,7 @@ def seed_demo(today=None):
                 published=True,
                 starts_on=today - timedelta(days=7),
                 ends_on=today + timedelta(days=90),
-                **DEMO_CAMPAIGN,
+                **_prepared(DEMO_CAMPAIGN),
             )
         )
     db.session.flush()
