@@ -311,3 +311,23 @@ def test_the_admins_get_the_digest_when_there_is_no_moderator(
         assert send_moderation_digest() == 1
         db.session.commit()
     assert len(deliver().to("ada@example.org")) == 1
+
+
+def test_the_worker_sends_the_digest_and_the_account_page_shows_the_queue(
+    app, client, content, signed_in, make_user
+):
+    from core.worker import run_due_tasks
+    from tests.helpers import sign_in
+
+    comment(client)
+    moderator = signed_in("moderator")
+    overview = moderator.get("/account").get_data(as_text=True)
+    assert "1 comment is waiting for moderation." in overview
+    assert 'href="/moderation/comments"' in overview
+    with app.app_context():
+        assert "involve.moderation_digest" in run_due_tasks()
+        assert "involve.moderation_digest" not in run_due_tasks()  # hourly
+    member = app.test_client()
+    _, email, password = make_user(email="mia@example.org")
+    sign_in(member, email, password)
+    assert "waiting for moderation" not in member.get("/account").get_data(as_text=True)

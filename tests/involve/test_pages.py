@@ -189,3 +189,16 @@ def test_a_count_that_changes_every_second_stays_correct_on_the_page(
         assert int(shown) == (n + 1) // 2
         listed = client.get("/take-action").get_data(as_text=True)
         assert f"<strong>{(n + 1) // 2} signature" in listed
+
+
+def test_demo_data_loads_twice_without_change(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["seed", "demo"])
+        assert result.exit_code == 0, result.output
+    with app.app_context():
+        slugs = db.session.scalars(sa.select(Campaign.slug).order_by(Campaign.slug)).all()
+        assert slugs == ["keep-canadas-peacekeeping-promises", "mali-peacekeeping-april-2020"]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(ContentPage)) == 1
+    result = runner.invoke(args=["involve", "seed-content"])
+    assert "The Mali campaign and the Roadmap page are in place." in result.output
