@@ -18,6 +18,7 @@ from tests.helpers import (
     ROOT,
     LiveServer,
     Mailbox,
+    QueryCounter,
     SimControl,
     free_port,
     post_form,
@@ -170,6 +171,12 @@ def _isolate(request):
 
         limiter.reset()
         app.extensions.pop("dummy_password_hash", None)
+
+
+@pytest.fixture
+def count_queries():
+    """``with count_queries() as queries:`` counts the SQL statements sent meanwhile."""
+    return QueryCounter
 
 
 @pytest.fixture

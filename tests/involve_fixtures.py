@@ -1,23 +1,11 @@
-"""Fixtures for Get Involved: the NGO's content, campaigns, a query counter."""
+"""Fixtures for Get Involved: the NGO's content and campaigns, signing through the form."""
 
 from datetime import timedelta
 
 import pytest
 
 from core.db import db
-from tests.helpers import QueryCounter, post_form
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as queries: ...`` then ``queries.count``."""
-
-    def make():
-        with app.app_context():
-            engine = db.engine
-        return QueryCounter(engine)
-
-    return make
+from tests.helpers import post_form
 
 
 @pytest.fixture
