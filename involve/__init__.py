@@ -24,15 +24,16 @@ def init_app(app):
     from core.db import db
     from core.worker import register_task
     from involve import content, delivery, staff, views  # noqa: F401  (routes)
-    from involve.admin import CampaignView, PageView
+    from involve.admin import CampaignView, PageLinkView, PageView
     from involve.cli import involve_cli
-    from involve.models import Campaign, ContentPage
+    from involve.models import Campaign, ContentPage, PageLink
 
     app.register_blueprint(bp)
 
     category = _l("Get Involved")
     add_view(app, CampaignView(Campaign, db, name=_l("Campaigns"), category=category))
     add_view(app, PageView(ContentPage, db, name=_l("Pages"), category=category))
+    add_view(app, PageLinkView(PageLink, db, name=_l("Page links"), category=category))
     admin = app.extensions["mondial_admin"]
     for name, endpoint in (
         (_l("Signatures and letters"), "involve.staff_campaigns"),

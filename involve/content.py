@@ -333,7 +333,7 @@ def seed_content():
     if _missing(ContentPage, ROADMAP["slug"]):
         page = ContentPage(published=True, **_prepared(ROADMAP))
         page.links = [
-            PageLink(position=i, label_en=en, label_fr=fr.replace("'", "\u2019"), url=url)
+            PageLink(position=i, label_en=en, label_fr=fr.replace("'", "\u2019"), href=url)
             for i, (en, fr, url) in enumerate(ROADMAP_LINKS)
         ]
         db.session.add(page)

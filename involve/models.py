@@ -185,7 +185,8 @@ class PageLink(Bilingual, db.Model):
     position: Mapped[int] = mapped_column(default=0)
     label_en: Mapped[str] = mapped_column(sa.String(200))
     label_fr: Mapped[str] = mapped_column(sa.String(200), default="")
-    url: Mapped[str] = mapped_column(sa.String(500))
+    # Not "url": Flask-Admin reads a form field of that name as where to go after saving.
+    href: Mapped[str] = mapped_column(sa.String(500))
 
     page: Mapped[ContentPage] = relationship(back_populates="links")
 

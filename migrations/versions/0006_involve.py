@@ -98,7 +98,7 @@ def upgrade():
     sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('label_en', sa.String(length=200), nullable=False),
     sa.Column('label_fr', sa.String(length=200), nullable=False),
-    sa.Column('url', sa.String(length=500), nullable=False),
+    sa.Column('href', sa.String(length=500), nullable=False),
     sa.ForeignKeyConstraint(['page_id'], ['content_page.id'], name=op.f('fk_page_link_page_id_content_page'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_page_link'))
     )

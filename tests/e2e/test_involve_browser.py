@@ -112,3 +112,32 @@ def test_pages_fit_the_screen_without_console_errors(
             )
     assert problems == []
     context.close()
+
+
+def test_an_admin_adds_a_link_to_a_page_in_the_browser(
+    app, live_server, browser, content, make_user
+):
+    """The staff screens for pages work under our CSP, with no console error."""
+    make_user(email="ada@example.org", password="ada's long password", role="admin")
+    page = browser.new_context().new_page()
+    problems = watch_console(page)
+    page.goto(f"{live_server.url}/login")
+    page.fill("#email", "ada@example.org")
+    page.fill("#password", "ada's long password")
+    page.click("#sign-in")
+    page.wait_for_selector("h1")
+    page.goto(f"{live_server.url}/admin/contentpage/edit/?id=1")
+    page.fill("#title_en", "France-Canada Peacekeeping Roadmap (2016)")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".alert-success")
+    page.goto(f"{live_server.url}/admin/pagelink/new/")
+    page.select_option("#page", label="France-Canada Peacekeeping Roadmap (2016)", force=True)
+    page.fill("#position", "4")
+    page.fill("#label_en", "Our volunteers")
+    page.fill("#label_fr", "Nos bénévoles")
+    page.fill("#href", "/volunteer")
+    page.click("input[type=submit]")
+    page.wait_for_selector(".alert-success")
+    page.goto(f"{live_server.url}/pages/{content['roadmap']}?lang=fr")
+    assert page.locator(".links-list a[href='/volunteer']").inner_text() == "Nos bénévoles"
+    assert problems == []

@@ -156,7 +156,7 @@ def test_more_comments_and_campaigns_add_no_query(app, content, count_queries, m
         make_campaign(slug=f"more-{n}")
     with app.app_context():
         page = db.session.scalar(sa.select(ContentPage))
-        page.links.extend(PageLink(label_en=f"L{n}", url=f"/l{n}") for n in range(5))
+        page.links.extend(PageLink(label_en=f"L{n}", href=f"/l{n}") for n in range(5))
         db.session.commit()
     after = [len(anonymous_queries(app, count_queries, p)) for p in paths]
     assert after == before

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from core import clock
 from core.db import db
 from core.mail.services import record_consent
-from involve.models import Campaign, Volunteer
+from involve.models import Campaign, ContentPage, Volunteer
 from tests.helpers import Mailbox, csrf_token, post_form, sign_in
 from tests.involve_fixtures import confirm_link, sign
 
@@ -230,32 +230,46 @@ def test_an_admin_creates_a_campaign_and_a_page(app, client, signed_in):
             "body_fr": "Nous travaillons pour la paix.",
             "published": "y",
             "comments_open": "y",
-            "links-0-position": "1",
-            "links-0-label_en": "Donate",
-            "links-0-label_fr": "Donner",
-            "links-0-url": "/donate",
         },
     )
     assert made.status_code == 302, made.get_data(as_text=True)
+    with app.app_context():
+        page_id = db.session.scalar(sa.select(ContentPage.id).where(ContentPage.slug == "about-us"))
+    linked = admin.post(
+        "/admin/pagelink/new/",
+        data={
+            "csrf_token": csrf_token(admin, "/admin/pagelink/new/"),
+            "page": str(page_id),
+            "position": "1",
+            "label_en": "Donate",
+            "label_fr": "Donner",
+            "href": "/donate",
+        },
+    )
+    assert linked.status_code == 302, linked.get_data(as_text=True)
     page = client.get("/pages/about-us?lang=fr").get_data(as_text=True)
     assert "À propos" in page and 'href="/donate"' in page and "Donner" in page
 
 
-def test_a_link_to_a_script_is_refused(app, client, signed_in):
+def test_a_link_to_a_script_is_refused(app, client, content, signed_in):
     admin = signed_in("admin")
+    with app.app_context():
+        page_id = db.session.scalar(sa.select(ContentPage.id))
     response = admin.post(
-        "/admin/contentpage/new/",
+        "/admin/pagelink/new/",
         data={
-            "csrf_token": csrf_token(admin, "/admin/contentpage/new/"),
-            "slug": "trap",
-            "title_en": "Trap",
-            "links-0-label_en": "Click",
-            "links-0-url": "javascript:alert(1)",
+            "csrf_token": csrf_token(admin, "/admin/pagelink/new/"),
+            "page": str(page_id),
+            "position": "9",
+            "label_en": "Click",
+            "href": "javascript:alert(1)",
         },
     )
     assert response.status_code == 200  # the form again, with the message
     assert "Use a full web address" in response.get_data(as_text=True)
-    assert client.get("/pages/trap").status_code == 404
+    assert "javascript:" not in client.get("/pages/france-canada-peacekeeping-roadmap").get_data(
+        as_text=True
+    )
 
 
 # -- the news list (CASL) -------------------------------------------------------------------
@@ -332,3 +346,35 @@ def test_agreeing_again_after_unsubscribing_puts_the_person_back(app, signed_in,
         record_consent("x@example.org", False, wording="u", language="en", source="unsubscribe")
         db.session.commit()
         assert reports.news_subscribers() == []
+
+
+def test_an_admin_removes_a_link_with_the_box_on_its_form(app, client, content, signed_in):
+    from core.audit import AuditEntry
+    from involve.models import PageLink
+
+    admin = signed_in("admin")
+    with app.app_context():
+        link = db.session.scalar(sa.select(PageLink).where(PageLink.href == "/get-involved"))
+        link_id, page_id = link.id, link.page_id
+    path = f"/admin/pagelink/edit/?id={link_id}"
+    response = admin.post(
+        path,
+        data={
+            "csrf_token": csrf_token(admin, path),
+            "page": str(page_id),
+            "position": "1",
+            "label_en": "Get Involved",
+            "href": "/get-involved",
+            "remove": "y",
+        },
+    )
+    assert response.status_code == 302
+    page = client.get("/pages/france-canada-peacekeeping-roadmap").get_data(as_text=True)
+    links = page[page.index('class="links-list"') :]
+    links = links[: links.index("</ul>")]
+    assert 'href="/get-involved"' not in links and 'href="/take-action"' in links
+    with app.app_context():
+        assert db.session.get(PageLink, link_id) is None
+        assert db.session.scalar(
+            sa.select(AuditEntry.action).where(AuditEntry.action == "page_link.removed")
+        )
