@@ -119,7 +119,8 @@ MFM-C, qui explique plus en détail pourquoi la mission au Mali convient bien au
 Notre projet Canadiens pour le maintien de la paix de l'ONU suit depuis les engagements du
 Canada en matière de maintien de la paix.
 """,
-    "recipient_name": "The Right Honourable Justin Trudeau, Prime Minister of Canada",
+    "recipient_name_en": "The Right Honourable Justin Trudeau, Prime Minister of Canada",
+    "recipient_name_fr": "Le très honorable Justin Trudeau, premier ministre du Canada",
     "recipient_address": "Office of the Prime Minister\n80 Wellington Street\nOttawa ON  K1A 0A2",
     "starts_on": date(2020, 4, 1),
     "ends_on": date(2020, 4, 30),
@@ -197,7 +198,8 @@ Un appui constant et fiable montre que l'engagement du Canada envers le maintien
 est durable et non ponctuel.
 
 Veuillez agréer, Monsieur le Premier Ministre, l'expression de ma haute considération.""",
-    "recipient_name": "The Prime Minister of Canada (demo address)",
+    "recipient_name_en": "The Prime Minister of Canada (demo address)",
+    "recipient_name_fr": "Le premier ministre du Canada (adresse de démonstration)",
     "recipient_email": "prime-minister@example.org",
     "recipient_address": "Office of the Prime Minister\n80 Wellington Street\nOttawa ON  K1A 0A2",
     "goal": 1000,

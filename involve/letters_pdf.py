@@ -60,6 +60,7 @@ class Letter:
     name: str
     postal_code: str
     signed_on: datetime.date
+    recipient_name: str = ""  # in the letter's language
     personal_message: str = ""
 
 
@@ -164,7 +165,7 @@ def _letter(pdf, doc, letter):
     pdf.set_font("Serif", "", 11)
     _lines(pdf, LINE, _date(letter.signed_on, letter.language), align="R")
     pdf.ln(4)
-    _lines(pdf, LINE, printable(doc.recipient_name))
+    _lines(pdf, LINE, printable(letter.recipient_name or doc.recipient_name))
     if doc.recipient_address:
         _lines(pdf, LINE, printable(doc.recipient_address))
     pdf.ln(6)

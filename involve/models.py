@@ -87,7 +87,8 @@ class Campaign(Bilingual, TimestampMixin, db.Model):
     letter_fr: Mapped[str] = mapped_column(sa.Text, default="")
     result_en: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown, shown once closed
     result_fr: Mapped[str] = mapped_column(sa.Text, default="")
-    recipient_name: Mapped[str] = mapped_column(sa.String(200))
+    recipient_name_en: Mapped[str] = mapped_column(sa.String(200))
+    recipient_name_fr: Mapped[str] = mapped_column(sa.String(200), default="")
     recipient_email: Mapped[str | None] = mapped_column(sa.String(254))
     recipient_address: Mapped[str] = mapped_column(sa.Text, default="")
     recipient_language: Mapped[str] = mapped_column(sa.String(2), default="en")

@@ -89,6 +89,7 @@ def letters_document(campaign, language):
             name=s.name,
             postal_code=s.postal_code,
             signed_on=local_time(s.confirmed_at).date(),
+            recipient_name=campaign.text("recipient_name", s.language),
             personal_message=s.personal_message,
         )
         for s in signatures
@@ -96,7 +97,7 @@ def letters_document(campaign, language):
     return LettersDocument(
         language=language,
         title=campaign.text("title", language),
-        recipient_name=campaign.recipient_name,
+        recipient_name=campaign.text("recipient_name", language),
         recipient_address=campaign.recipient_address,
         org_name=current_app.config["ORG_NAME"],
         prepared_on=local_today(),

@@ -67,14 +67,17 @@ def test_a_supporter_signs_and_comments_in_french_and_a_moderator_publishes(
     page.wait_for_selector(".flash-success:has-text('paraîtra dès')")
     assert "relancer" not in page.inner_text("#comments")
 
-    # A moderator approves it.
-    moderator = browser.new_context(locale="en-CA").new_page()
+    # A moderator approves it, on a phone.
+    moderator = browser.new_context(
+        locale="en-CA", viewport={"width": 375, "height": 800}
+    ).new_page()
     moderator_problems = watch_console(moderator)
     moderator.goto(f"{live_server.url}/login?next=/moderation/comments")
     moderator.fill("#email", "moe@example.org")
     moderator.fill("#password", "moe's long password")
     moderator.click("#sign-in")
     moderator.wait_for_selector("h1:has-text('Comment moderation')")
+    assert moderator.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
     row = moderator.locator("tr", has_text="relancer")
     row.get_by_role("button", name=re.compile("Approve the comment by Léa")).click()
     moderator.wait_for_selector(".flash-success:has-text('Comments changed: 1.')")
@@ -87,7 +90,14 @@ def test_a_supporter_signs_and_comments_in_french_and_a_moderator_publishes(
     context.close()
 
 
-PAGES = ["/take-action", "/get-involved", "/volunteer", "/pages/{roadmap}", "/take-action/{open}"]
+PAGES = [
+    "/take-action",
+    "/get-involved",
+    "/volunteer",
+    "/pages/{roadmap}",
+    "/take-action/{open}",
+    "/take-action/{mali}",
+]
 
 
 @pytest.mark.parametrize("width", [1280, 375])
