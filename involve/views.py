@@ -46,6 +46,14 @@ def _comment_form(**kwargs):
     return CommentForm(prefix="comment", **kwargs)
 
 
+def _prefilled(form):
+    """A signed-in member's name and email, filled in for them."""
+    if current_user.is_authenticated:
+        form.name.data = current_user.name
+        form.email.data = current_user.email
+    return form
+
+
 def _see_other(endpoint, anchor="", **values):
     return redirect(url_for(endpoint, **values) + (f"#{anchor}" if anchor else ""), code=303)
 
@@ -85,7 +93,9 @@ def _campaign_page(campaign, sign_form, comment_form, status=200):
 def campaign(slug):
     campaign = services.campaign_by_slug(slug, preview=has_role(Role.admin))
     if request.method == "GET":
-        return _campaign_page(campaign, SignForm(formdata=None), _comment_form(formdata=None))
+        return _campaign_page(
+            campaign, _prefilled(SignForm(formdata=None)), _comment_form(formdata=None)
+        )
     form = SignForm()
     if not form.validate():
         return _campaign_page(campaign, form, _comment_form(formdata=None), 400)
@@ -222,6 +232,8 @@ def volunteer():
             )
             db.session.commit()
         return _see_other("involve.volunteer_thanks")
+    if request.method == "GET":
+        _prefilled(form)
     status = 400 if request.method == "POST" else 200
     return render_template("involve/volunteer.html", form=form), status
 

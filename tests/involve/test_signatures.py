@@ -378,3 +378,14 @@ def test_two_senders_at_once_send_each_letter_once(app, make_campaign):
             )
             == 20
         )
+
+
+def test_a_member_finds_their_name_and_email_filled_in(app, client, make_campaign, make_user):
+    from tests.helpers import sign_in
+
+    make_campaign()
+    _, email, password = make_user(email="mia@example.org", name="Mia Member")
+    sign_in(client, email, password)
+    for path in ("/take-action/test-campaign", "/volunteer"):
+        page = client.get(path).get_data(as_text=True)
+        assert 'value="Mia Member"' in page and 'value="mia@example.org"' in page, path
