@@ -53,7 +53,7 @@ extract: $(VENV)/.dev
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
 		--sort-output -o translations/messages.pot --project=Mondial --copyright-holder="" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
-		--ignore-obsolete
+		--ignore-obsolete -w 100
 
 ## translations: extract, then compile the catalogs
 translations: extract

@@ -32,10 +32,22 @@ class IndexView(StaffOnly, AdminIndexView):
     pass
 
 
+class StaffForm(FlaskForm):
+    """Flask-WTF's form (CSRF) that also keeps the record it edits, as Flask-Admin's does.
+
+    Flask-Admin's uniqueness check compares a clashing row with ``form._obj``; without it,
+    saving any record with a unique column (a fund's address name) failed as "Already exists".
+    """
+
+    def __init__(self, formdata=None, obj=None, prefix="", **kwargs):
+        self._obj = obj
+        super().__init__(formdata=formdata, obj=obj, prefix=prefix, **kwargs)
+
+
 class StaffModelView(StaffOnly, ModelView):
     """Edits with the CSRF token of every other form; nothing is deleted, records retire."""
 
-    form_base_class = FlaskForm
+    form_base_class = StaffForm
     can_delete = False
     page_size = 50
 

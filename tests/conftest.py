@@ -18,13 +18,14 @@ from tests.helpers import (
     ROOT,
     LiveServer,
     Mailbox,
+    QueryCounter,
     SimControl,
     free_port,
     post_form,
     require,
 )
 
-pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures"]
+pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures", "tests.involve_fixtures"]
 
 # --- email -------------------------------------------------------------------------------
 
@@ -170,6 +171,12 @@ def _isolate(request):
 
         limiter.reset()
         app.extensions.pop("dummy_password_hash", None)
+
+
+@pytest.fixture
+def count_queries():
+    """``with count_queries() as queries:`` counts the SQL statements sent meanwhile."""
+    return QueryCounter
 
 
 @pytest.fixture

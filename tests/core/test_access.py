@@ -71,3 +71,13 @@ def test_the_anonymous_403_page_offers_sign_in(client):
     response = client.get("/treasurer/")
     assert response.status_code == 403
     assert "/login?next=/treasurer/" in response.get_data(as_text=True)
+
+
+def test_moderators_and_above_may_open_the_moderation_queue(app, make_user):
+    assert concrete_urls(app, "/moderation"), "the moderation area serves pages"
+    for role in ("moderator", "treasurer", "admin"):
+        client = app.test_client()
+        _, email, password = make_user(email=f"{role}-queue@example.org", role=role)
+        sign_in(client, email, password)
+        for url in concrete_urls(app, "/moderation"):
+            assert client.get(url).status_code == 200, (role, url)

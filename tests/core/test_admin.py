@@ -66,3 +66,34 @@ def test_blocking_an_account_is_audited_and_signs_it_out(app, client, signed_in,
         )
         assert entry.data["active"] == {"from": "True", "to": "False"}
     assert other.get("/account").status_code == 302  # signed out
+
+
+def test_an_admin_edits_a_fund_and_keeps_its_address_name(app, client, signed_in, funds):
+    signed_in("admin")
+    with app.app_context():
+        fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.slug == "general"))
+    path = f"/admin/fund/edit/?id={fund_id}"
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "slug": "general",
+            "name_en": "General fund",
+            "name_fr": "Fonds général",
+            "goal": "",
+            "active": "y",
+            "position": "0",
+        },
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    taken = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "slug": "mondial",  # another fund's
+            "name_en": "General fund",
+            "name_fr": "Fonds général",
+            "position": "0",
+        },
+    )
+    assert "Already exists." in taken.get_data(as_text=True)
