@@ -48,7 +48,8 @@ def test_upgrade_and_downgrade_on_sqlite(app, tmp_path):
 @pytest.mark.postgres
 def test_upgrade_and_downgrade_on_postgresql(app):
     require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
-    name = "mondial_migrations_test"
+    # Named after the test database, so two checkouts testing on one server never collide.
+    name = f"{make_url(TEST_DATABASE_URL).database}_migrations"
     admin = sa.create_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
