@@ -9,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import i18n, security
+from core import cache, i18n, security
 from core.admin import add_view, init_admin
 from core.api import api_for, init_api
 from core.db import db
@@ -35,6 +35,8 @@ def create_app(config=None, environ=None):
     register_blueprints(app)
     register_errorhandlers(app)
     register_request_hooks(app)
+    # Last: its before_request runs after the input checks, its after_request first.
+    cache.init_app(app)
     register_template_helpers(app)
     register_cli(app)
     if app.config["PROXY_COUNT"]:

@@ -126,6 +126,7 @@ def register(app):
     from core.admin import add_view
     from core.cli import add_command
     from donations.admin import FundView
+    from donations.caching import FUND_PAGES
     from donations.models import Fund
     from donations.services import purpose
     from payments.purposes import register_purpose
@@ -133,8 +134,8 @@ def register(app):
     register_purpose(app, purpose())
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
-    panels.register(app, "home", _fund_panel, order=10)
-    panels.register(app, "get_involved", _fund_panel, order=10)
+    panels.register(app, "home", _fund_panel, order=10, depends=FUND_PAGES)
+    panels.register(app, "get_involved", _fund_panel, order=10, depends=FUND_PAGES)
     panels.register(app, "account", _account_panel, order=10)
     panels.register(app, "treasurer_dashboard", _treasurer_panel, order=10)
     seed.register(app, "funds", _demo_goals, order=10)

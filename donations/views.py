@@ -16,12 +16,14 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core import cache
 from core.db import db
 from core.errors import DomainError, ServiceUnavailable
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
 from donations import bp, receipts, services
+from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 from payments.models import Payment
@@ -70,12 +72,12 @@ def _prefill(form):
 
 @bp.route("/donate", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
+@cache.page(depends=DONATE_FORM)
 def donate():
-    form = _donate_form()
     if request.method == "GET":
         form = _donate_form(formdata=None)
         _prefill(form)
-    elif form.validate():
+    elif (form := _donate_form()).validate():
         try:
             donation = services.start_donation(
                 services.GiftRequest(
@@ -148,6 +150,7 @@ def thanks():
 
 
 @bp.route("/funds")
+@cache.page(depends=FUND_PAGES)
 def funds():
     return render_template(
         "donations/funds.html", funds=services.active_funds(), raised=services.raised_by_fund()
@@ -155,6 +158,7 @@ def funds():
 
 
 @bp.route("/funds/<slug>")
+@cache.page(depends=FUND_PAGES)
 def fund(slug):
     fund = services.fund_by_slug(slug)
     return render_template(

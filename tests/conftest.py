@@ -18,6 +18,7 @@ from tests.helpers import (
     ROOT,
     LiveServer,
     Mailbox,
+    QueryCounter,
     SimControl,
     free_port,
     post_form,
@@ -163,6 +164,9 @@ def _isolate(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
+        from core import cache
+
+        cache.clear_local()  # pages kept from rows that are about to go
         if _Writes.happened:
             truncate_all()
             _Writes.happened = False
@@ -170,6 +174,12 @@ def _isolate(request):
 
         limiter.reset()
         app.extensions.pop("dummy_password_hash", None)
+
+
+@pytest.fixture
+def count_queries():
+    """``with count_queries() as queries:`` counts the SQL statements sent meanwhile."""
+    return QueryCounter
 
 
 @pytest.fixture

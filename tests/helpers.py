@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 CI = os.environ.get("CI", "").lower() == "true"
@@ -42,6 +43,39 @@ def free_port():
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class QueryCounter:
+    """The SQL statements sent to any database while it is active, as text.
+
+    ``with QueryCounter() as queries: ...`` then ``len(queries)`` and ``queries.statements``.
+    Savepoints are bookkeeping, not queries, and are left out.
+    """
+
+    SKIPPED = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+    def __init__(self):
+        self.statements = []
+        self._lock = threading.Lock()
+
+    def _note(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith(self.SKIPPED):
+            return
+        with self._lock:
+            self.statements.append(statement)
+
+    def __enter__(self):
+        sa.event.listen(sa.engine.Engine, "before_cursor_execute", self._note)
+        return self
+
+    def __exit__(self, *exc):
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", self._note)
+
+    def __len__(self):
+        return len(self.statements)
+
+    def __str__(self):
+        return "\n".join(f"{n}. {' '.join(s.split())}" for n, s in enumerate(self.statements, 1))
 
 
 class Mailbox:
