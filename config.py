@@ -108,7 +108,14 @@ class Config:
     STRIPE_API_BASE = None
     STRIPE_TIMEOUT = 20  # seconds, per request to Stripe
     STRIPE_MAX_NETWORK_RETRIES = 2
+    # Seconds one call to Stripe may take, every retry included: well inside gunicorn's
+    # worker timeout (gunicorn.conf.py), so a slow Stripe gets a page, not a killed worker.
+    STRIPE_CALL_TIMEOUT = 25
     STRIPE_SIMULATOR_PORT = 12111
+
+    # How old this process's copy of the page-cache versions may be (core/cache.py): a
+    # change made by another process shows within this time; 0 asks Redis every request.
+    CACHE_VERSION_CHECK_SECONDS = 1.0
 
     WORKER_IDLE_SECONDS = 5
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
@@ -201,6 +208,7 @@ class TestingConfig(Config):
     RATELIMIT_KEY_PREFIX = "mondial-test"
     STRIPE_TIMEOUT = 5
     STRIPE_MAX_NETWORK_RETRIES = 0
+    CACHE_VERSION_CHECK_SECONDS = 0  # every change shows at once, in every app a test makes
 
     @classmethod
     def from_environ(cls, environ):

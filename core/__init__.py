@@ -4,7 +4,7 @@ import logging
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -129,8 +129,13 @@ def register_blueprints(app):
 
 
 def register_request_hooks(app):
+    @app.before_request
+    def _request_id():
+        g.request_id = security.request_id()
+
     @app.after_request
     def _after(response):
+        response.headers["X-Request-Id"] = g.get("request_id") or security.request_id()
         response = security.set_security_headers(response)
         response = i18n.remember_language(response)
         if request.cookies.get(app.config["LANGUAGE_COOKIE"]) is None or "lang" in request.args:

@@ -2,11 +2,14 @@
 
 Data that pages show falls into namespaces (``"settings"``, ``"funds"``, ``"donations"``).
 Each namespace has a version number, shared by every process through Redis (one ``MGET``
-per request reads them all); a committed change to a watched model bumps its namespace's
-version. A cached entry (a page, a fragment of one, a computed value) is kept in the
-process with the versions it was built from, and used only while those are still the
-current versions, so a change made by any process on any machine is seen by the next
-request everywhere. Nothing here is a copy of data another process must see.
+reads them all); a committed change to a watched model bumps its namespace's version.
+A cached entry (a page, a fragment of one, a computed value) is kept in the process with
+the versions it was built from, and used only while those are still the current
+versions. Each process reads the versions again at most every
+``CACHE_VERSION_CHECK_SECONDS`` (one second in production: a change made by another
+process or machine shows there within a second; 0 asks Redis on every request); a
+change made by the process itself shows at once. Nothing here is a copy of data
+another process must see.
 
 Versions are bumped after the commit, never before: a process that reads the old version
 and renders data committed since stores it under a version that is already stale, which
@@ -146,11 +149,20 @@ class RedisVersions:
         )
         self.prefix = prefix
         self.down_until = 0.0
+        self.memo = None  # (when read, versions): shared by this process's requests
 
     def _key(self, name):
         return f"{self.prefix}:v:{name}"
 
-    def read(self, names):
+    def read(self, names, max_age=0.0):
+        """The versions of ``names``; read again from Redis once ``max_age`` seconds old."""
+        memo = self.memo
+        if (
+            memo is not None
+            and time.monotonic() - memo[0] < max_age
+            and memo[1].keys() >= set(names)
+        ):
+            return {n: memo[1][n] for n in names}
         if time.monotonic() < self.down_until:
             return None
         try:
@@ -158,9 +170,12 @@ class RedisVersions:
         except Exception as error:  # noqa: BLE001 (any Redis failure: render uncached)
             self._failed(error)
             return None
-        return {n: int(v or 0) for n, v in zip(names, values, strict=True)}
+        found = {n: int(v or 0) for n, v in zip(names, values, strict=True)}
+        self.memo = (time.monotonic(), found)
+        return found
 
     def bump(self, names):
+        self.memo = None  # this process sees its own change at once
         try:
             pipe = self.client.pipeline(transaction=False)
             for name in names:
@@ -184,7 +199,7 @@ class LocalVersions:
         self.values = {}
         self.lock = threading.Lock()
 
-    def read(self, names):
+    def read(self, names, max_age=0.0):
         with self.lock:
             return {n: self.values.get(n, 0) for n in names}
 
@@ -218,13 +233,14 @@ def versions(names):
     In a request they are read once, together with every watched namespace.
     """
     names = tuple(names)
+    max_age = current_app.config.get("CACHE_VERSION_CHECK_SECONDS", 0)
     if not has_request_context():
-        found = _store().read(names)
+        found = _store().read(names, max_age)
     else:
         memo = g.get("_cache_versions")
         if memo is None or not set(names) <= memo.keys():
             wanted = sorted(_known.union(names, memo or ()))
-            memo = _store().read(wanted)
+            memo = _store().read(wanted, max_age)
             if memo is None:
                 return None
             g._cache_versions = memo

@@ -125,6 +125,8 @@ def register(app):
     from core import panels, seed
     from core.admin import add_view
     from core.cli import add_command
+    from core.mail.services import register_attachment
+    from donations import receipts
     from donations.admin import FundView
     from donations.caching import FUND_PAGES
     from donations.models import Fund
@@ -134,6 +136,7 @@ def register(app):
     register_purpose(app, purpose())
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
+    register_attachment(app, receipts.PDF_RENDERER, receipts.pdf_as_issued)
     panels.register(app, "home", _fund_panel, order=10, depends=FUND_PAGES)
     panels.register(app, "get_involved", _fund_panel, order=10, depends=FUND_PAGES)
     panels.register(app, "account", _account_panel, order=10)
