@@ -300,7 +300,7 @@ class Bench:
     def worker(self, env):
         """``flask worker run``: the outbox and the periodic tasks (and stored events)."""
         return self.start(
-            "worker", [str(BIN / "flask"), "worker", "run"], env={**env, "FLASK_APP": "wsgi"}
+            "worker", [str(BIN / "flask"), "worker", "run"], env={"FLASK_APP": "wsgi", **env}
         )
 
     # -- the database ----------------------------------------------------------------------
@@ -334,7 +334,7 @@ class Bench:
         result = subprocess.run(
             [str(BIN / "flask"), *args],
             cwd=ROOT,
-            env={**env, "FLASK_APP": "wsgi"},
+            env={"FLASK_APP": "wsgi", **env},
             capture_output=True,
             text=True,
         )

@@ -102,8 +102,8 @@ def _note_changes(session, flush_context, instances):
 
 @sa.event.listens_for(Session, "do_orm_execute")
 def _note_bulk_changes(state):
-    """``update(Model)`` and ``delete(Model)`` statements skip the flush; note them too."""
-    if not (state.is_update or state.is_delete) or not _watched:
+    """``insert``, ``update`` and ``delete`` statements on a model skip the flush; note them."""
+    if not (state.is_insert or state.is_update or state.is_delete) or not _watched:
         return
     mapper = state.bind_mapper
     if mapper is None:
