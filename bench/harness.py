@@ -236,7 +236,7 @@ class Bench:
         # SIGTERM (a CI timeout, `kill`) and SIGHUP (a closed terminal) unwind like Ctrl-C,
         # so the finally blocks below stop the servers.
         for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, _raise_exit)
+            self._stack.callback(signal.signal, signum, signal.signal(signum, _raise_exit))
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{self.name}-"))
         self._stack.callback(shutil.rmtree, self.tmp, ignore_errors=True)
         return self

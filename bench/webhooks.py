@@ -302,8 +302,8 @@ def main(argv=None):
     print(
         f"delivery to applied: p50 {percentile(delays, 0.5):.2f} s, p95 "
         f"{percentile(delays, 0.95):.2f} s, max {max(delays, default=float('nan')):.2f} s; "
-        f"{len(delays)} of {delivered} delivered applied {applied_after:.1f} s after the "
-        f"last delivery ({stored} stored, {failed} with an error)"
+        f"{len(delays)} events applied by {applied_after:.1f} s after the last delivery "
+        f"({stored} events stored, warm-up included; {failed} with an error)"
     )
     print(
         f"thank-you emails with receipts: {sent} sent by the worker {sent_after:.1f} s "

@@ -120,9 +120,12 @@ def _bump_committed(session):
         _bump(names)
 
 
-@sa.event.listens_for(Session, "after_rollback")
-def _forget_rolled_back(session):
-    session.info.pop("cache_changed", None)
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _forget_rolled_back(session, previous_transaction):
+    # Only the whole transaction: a savepoint rolled back leaves what came before it (its
+    # own changes are then bumped for nothing, which is harmless).
+    if previous_transaction.parent is None:
+        session.info.pop("cache_changed", None)
 
 
 def _pending(names):

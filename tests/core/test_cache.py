@@ -54,6 +54,20 @@ def test_a_change_bumps_its_namespace_when_committed_only(app, commit, bumped):
     assert versions(app, "settings")[0] == before + bumped
 
 
+def test_a_savepoint_rolled_back_keeps_the_change_made_before_it(app):
+    before = versions(app, "settings")[0]
+    with app.app_context():
+        set_setting("some.key", 1, audited=False)
+        try:
+            with db.session.begin_nested():
+                set_setting("other.key", 2, audited=False)
+                raise LookupError
+        except LookupError:
+            pass
+        db.session.commit()
+    assert versions(app, "settings")[0] > before
+
+
 def test_a_bulk_update_bumps_too(app):
     with app.app_context():
         set_setting("some.key", 1, audited=False)
