@@ -12,6 +12,7 @@ crash.
         print(bench.wrk(app.url + "/"))
 """
 
+import fcntl
 import os
 import re
 import shutil
@@ -233,6 +234,15 @@ class Bench:
         self.tmp = None
 
     def __enter__(self):
+        # Two runs of one bench would share its database and Redis keys: one at a time.
+        LOGS.mkdir(parents=True, exist_ok=True)
+        lock = open(LOGS / f"{self.name}.lock", "w")  # noqa: SIM115 (closed on exit)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            raise BenchError(f"Another run of the {self.name} bench is going on.") from None
+        self._stack.callback(lock.close)
         # SIGTERM (a CI timeout, `kill`) and SIGHUP (a closed terminal) unwind like Ctrl-C,
         # so the finally blocks below stop the servers.
         for signum in (signal.SIGTERM, signal.SIGHUP):

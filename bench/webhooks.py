@@ -208,8 +208,9 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--smoke", action="store_true", help="a few events, no goal")
     args = parser.parse_args(argv)
+    warm_up_count = WARM_UP
     if args.smoke:
-        args.events, args.seconds = 30, 1
+        args.events, args.seconds, warm_up_count = 12, 1, 2
     require_wrk()
 
     with Bench("webhooks") as bench:
@@ -248,7 +249,7 @@ def main(argv=None):
 
         hold_back_catch_up(database_url)
         app = bench.gunicorn("app", "bench.bench_app:app", env=env)
-        warmers, bodies = bodies[:WARM_UP], bodies[WARM_UP:]
+        warmers, bodies = bodies[:warm_up_count], bodies[warm_up_count:]
         warm_up(bench, app, args.connections, warmers)
         bench.worker(env)
         ingest = bench.post(
