@@ -9,7 +9,7 @@ export FLASK_APP := wsgi
 CATALOGS := $(wildcard translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint format lock translations extract worker bench clean
+.PHONY: run test lint format lock translations extract worker bench bench-smoke clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,8 +62,16 @@ translations: extract
 worker: $(VENV)/.runtime $(COMPILED)
 	$(BIN)/flask worker run
 
-bench: $(VENV)/.dev
-	$(BIN)/python bench/webhooks.py
+## bench: every bench in full, beside a Flask hello-world (a few minutes; needs wrk,
+## PostgreSQL and Redis: see bench/harness.py)
+bench: $(VENV)/.dev $(COMPILED)
+	$(BIN)/python bench/pages.py --seconds 10 --rounds 2
+	$(BIN)/python bench/webhooks.py --events 1000
+
+## bench-smoke: every bench at a tiny size, no goals: keeps the scripts working (CI)
+bench-smoke: $(VENV)/.dev $(COMPILED)
+	$(BIN)/python bench/pages.py --smoke
+	$(BIN)/python bench/webhooks.py --smoke
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

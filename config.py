@@ -109,11 +109,17 @@ class Config:
     STRIPE_API_BASE = None
     STRIPE_TIMEOUT = 20  # seconds, per request to Stripe
     STRIPE_MAX_NETWORK_RETRIES = 2
+    # Seconds one call to Stripe may take, every retry included: well inside gunicorn's
+    # worker timeout (gunicorn.conf.py), so a slow Stripe gets a page, not a killed worker.
+    STRIPE_CALL_TIMEOUT = 25
     STRIPE_SIMULATOR_PORT = 12111
 
     #: The feature packages this installation serves, in order (as Django's INSTALLED_APPS):
     #: ``create_app`` imports each and calls its ``init_app(app)``.
     FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer")
+    # How old this process's copy of the page-cache versions may be (core/cache.py): a
+    # change made by another process shows within this time; 0 asks Redis every request.
+    CACHE_VERSION_CHECK_SECONDS = 1.0
 
     WORKER_IDLE_SECONDS = 5
     #: Development and testing: the file through which every process shares the simulated
@@ -216,6 +222,7 @@ class TestingConfig(Config):
     RATELIMIT_KEY_PREFIX = "mondial-test"
     STRIPE_TIMEOUT = 5
     STRIPE_MAX_NETWORK_RETRIES = 0
+    CACHE_VERSION_CHECK_SECONDS = 0  # every change shows at once, in every app a test makes
 
     @classmethod
     def from_environ(cls, environ):

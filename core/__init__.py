@@ -5,12 +5,12 @@ import logging
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Flask, request
+from flask import Flask, g, request
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import clock, i18n, security
+from core import cache, clock, i18n, security
 from core.admin import add_view, init_admin
 from core.api import init_api
 from core.db import db
@@ -41,6 +41,8 @@ def create_app(config=None, environ=None):
     register_errorhandlers(app)
     register_features(app)
     register_request_hooks(app)
+    # Last: its before_request runs after the input checks, its after_request first.
+    cache.init_app(app)
     register_template_helpers(app)
     register_cli(app)
     if app.config["PROXY_COUNT"]:
@@ -151,8 +153,13 @@ def register_features(app):
 
 
 def register_request_hooks(app):
+    @app.before_request
+    def _request_id():
+        g.request_id = security.request_id()
+
     @app.after_request
     def _after(response):
+        response.headers["X-Request-Id"] = g.get("request_id") or security.request_id()
         response = security.set_security_headers(response)
         response = i18n.remember_language(response)
         if request.cookies.get(app.config["LANGUAGE_COOKIE"]) is None or "lang" in request.args:

@@ -1,5 +1,7 @@
 """Security headers, cookie hardening and input checks that Werkzeug leaves to us."""
 
+import re
+import uuid
 from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import current_app, g, request
@@ -101,6 +103,15 @@ def set_security_headers(response):
     if request.path.startswith(PRIVATE_PATHS):
         headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+def request_id():
+    """The proxy's ``X-Request-Id`` when it is a plausible id, else a new one."""
+    given = request.headers.get("X-Request-Id", "")
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def origin_of(url):

@@ -4,12 +4,14 @@ Values are JSON; each feature names its keys and defaults in one place (see ``DE
 in the feature) so a fresh database works without any row here.
 """
 
+import copy
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import has_request_context
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core import audit
+from core import audit, cache
 from core.db import UTCDateTime, db, utcnow
 
 
@@ -21,7 +23,19 @@ class AppSetting(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+cache.watch(AppSetting, "settings")
+
+
+def _all_settings():
+    rows = db.session.scalars(sa.select(AppSetting))
+    return {row.key: row.value["v"] for row in rows if "v" in (row.value or {})}
+
+
 def get_setting(key, default=None):
+    """A setting's value; in a request every setting is read at once and kept until one changes."""
+    if has_request_context():
+        values = cache.value("settings", ("settings",), _all_settings, fresh_copy=False)
+        return copy.deepcopy(values[key]) if key in values else default
     row = db.session.get(AppSetting, key)
     return default if row is None else row.value.get("v", default)
 

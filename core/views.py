@@ -3,12 +3,14 @@
 import sqlalchemy as sa
 from flask import Blueprint, jsonify, redirect, render_template, url_for
 
+from core import cache, panels
 from core.db import db
 
 bp = Blueprint("core", __name__)
 
 
 @bp.route("/")
+@cache.page(depends=lambda: panels.depends("home"))
 def home():
     return render_template("home.html")
 

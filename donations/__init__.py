@@ -13,10 +13,12 @@ def init_app(app):
     from core.api import api_for
     from core.cli import add_command
     from core.db import db
-    from donations import handlers, staff, views  # noqa: F401  (staff and views add routes)
+    from core.mail.services import register_attachment
+    from donations import handlers, receipts, staff, views  # noqa: F401  (staff and views add routes)
     from donations import panels as ours
     from donations.admin import FundView
     from donations.api import blp
+    from donations.caching import FUND_PAGES
     from donations.cli import demo_goals, receipts_cli
     from donations.models import Fund
     from payments.purposes import register_purpose
@@ -26,8 +28,9 @@ def init_app(app):
     register_purpose(app, handlers.purpose())
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
-    panels.register(app, "home", ours.fund_panel, order=10)
-    panels.register(app, "get_involved", ours.fund_panel, order=10)
+    register_attachment(app, receipts.PDF_RENDERER, receipts.pdf_as_issued)
+    panels.register(app, "home", ours.fund_panel, order=10, depends=FUND_PAGES)
+    panels.register(app, "get_involved", ours.fund_panel, order=10, depends=FUND_PAGES)
     panels.register(app, "account", ours.account_panel, order=10)
     panels.register(app, "treasurer_dashboard", ours.treasurer_panel, order=10)
     seed.register(app, "funds", demo_goals, order=10)

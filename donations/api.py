@@ -2,11 +2,13 @@
 
 from flask_smorest import Blueprint
 
+from core import cache
 from core.api import ErrorSchema
 from core.db import db
 from core.errors import DomainError
 from core.extensions import limiter
 from donations import services
+from donations.caching import FUND_PAGES
 from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
 
 blp = Blueprint("donations_api", __name__, url_prefix="/api/v1", description="Funds and gifts.")
@@ -14,6 +16,7 @@ blp = Blueprint("donations_api", __name__, url_prefix="/api/v1", description="Fu
 
 @blp.route("/funds", methods=["GET"])
 @blp.response(200, FundSchema(many=True))
+@cache.page(depends=FUND_PAGES)
 def funds():
     """The funds a gift may go to, with what each has raised.
 

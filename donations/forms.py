@@ -1,5 +1,6 @@
 import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from babel import Locale
 from flask_babel import get_locale
@@ -24,6 +25,7 @@ from wtforms.validators import (
 )
 
 from core.errors import ValidationError as DomainValidationError
+from core.forms import OptionsOnce
 from core.money import format_money, parse_amount
 from donations.services import DonationFilters
 
@@ -51,14 +53,20 @@ POSTAL_CODE = re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-N
 
 def countries():
     """Every country by name in the visitor's language, Canada first."""
-    locale = Locale.parse(str(get_locale() or "en"))
+    return _countries(str(get_locale() or "en"))
+
+
+@lru_cache(maxsize=8)
+def _countries(language):
+    # One list per language for the life of the process: OptionsOnce draws it once.
+    locale = Locale.parse(language)
     names = {
         code: name
         for code, name in locale.territories.items()
         if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
     }
     rest = sorted((c for c in names if c != "CA"), key=lambda c: names[c])
-    return [SelectChoice(c, names[c]) for c in ["CA", *rest]]
+    return tuple(SelectChoice(c, names[c]) for c in ["CA", *rest])
 
 
 def _required(message):
@@ -99,7 +107,7 @@ class DonorFields:
         _l("Postal code"),
         validators=[_required(_l("Please enter your postal code.")), Length(max=20)],
     )
-    country = SelectField(_l("Country"), default="CA")
+    country = SelectField(_l("Country"), default="CA", widget=OptionsOnce())
 
     def validate_postal_code(self, field):
         if self.country.data == "CA" and not POSTAL_CODE.match(field.data.strip().upper()):

@@ -62,7 +62,7 @@ def _thank(donation, receipt):
     }
     attachments = []
     if receipt is not None:
-        attachments.append((receipts.filename(receipt), "application/pdf", receipts.pdf(receipt)))
+        attachments.append(receipts.attachment(receipt))
         context["download_url"] = absolute_url("donations.receipt_pdf", token=receipt.token)
     queue_email(
         donation.email,

@@ -6,7 +6,7 @@ that say no tax receipt is issued. Dates are in ``ORG_TIMEZONE``: a gift made at
 31 December in Toronto belongs to that year, whatever UTC says.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import audit, clock
 from core.db import db, is_postgres, locked
-from core.mail.services import queue_email
+from core.mail.services import DrawnAttachment, queue_email
 from core.settings import get_setting
 from core.urls import absolute_url
 from donations.models import (
@@ -300,6 +300,29 @@ def pdf(receipt):
     return render_receipt_pdf(document(receipt))
 
 
+#: The outbox draws receipts' PDFs under this name (see :func:`attachment`).
+PDF_RENDERER = "donations.receipt_pdf"
+
+
+def attachment(receipt):
+    """The receipt's PDF for an email, drawn when the email is sent (not in this transaction)."""
+    return DrawnAttachment(
+        filename(receipt), "application/pdf", PDF_RENDERER, {"receipt_id": receipt.id}
+    )
+
+
+def pdf_as_issued(receipt_id):
+    """The PDF the donor was sent: the receipt's frozen data, as it stood when issued.
+
+    A receipt voided before its email went out is sent as it was issued; the voiding is
+    told in an email of its own.
+    """
+    receipt = db.session.get(Receipt, receipt_id)
+    if receipt is None:
+        raise LookupError(f"receipt {receipt_id} no longer exists")
+    return render_receipt_pdf(replace(document(receipt), void=False, void_reason=""))
+
+
 def filename(receipt):
     if receipt.kind == ReceiptKind.official:
         stem = "recu" if receipt.language == "fr" else "receipt"
@@ -329,7 +352,7 @@ def send(receipt, template="donations/receipt", extra=None):
             subject=SUBJECTS[template],
             language=receipt.language,
             context=context,
-            attachments=[(filename(receipt), "application/pdf", pdf(receipt))],
+            attachments=[attachment(receipt)],
         )
 
 

@@ -16,6 +16,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from core import cache
 from core.db import db
 from core.errors import DomainError
 from core.extensions import limiter
@@ -23,6 +24,7 @@ from core.i18n import current_language
 from core.money import parse_amount
 from core.urls import absolute_url
 from donations import bp, receipts, services
+from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
@@ -70,12 +72,12 @@ def _prefill(form):
 
 @bp.route("/donate", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
+@cache.page(depends=DONATE_FORM)
 def donate():
-    form = _donate_form()
     if request.method == "GET":
         form = _donate_form(formdata=None)
         _prefill(form)
-    elif form.validate():
+    elif (form := _donate_form()).validate():
         try:
             donation = services.start_donation(
                 services.GiftRequest(
@@ -141,6 +143,7 @@ def thanks():
 
 
 @bp.route("/funds")
+@cache.page(depends=FUND_PAGES)
 def funds():
     return render_template(
         "donations/funds.html", funds=services.active_funds(), raised=services.raised_by_fund()
@@ -148,6 +151,7 @@ def funds():
 
 
 @bp.route("/funds/<slug>")
+@cache.page(depends=FUND_PAGES)
 def fund(slug):
     fund = services.fund_by_slug(slug)
     return render_template(

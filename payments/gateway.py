@@ -49,16 +49,52 @@ class CardDeclined(DomainError):
     default_message = _l("The card was declined.")
 
 
+#: The most a try may spend connecting; the rest of its share is for the answer.
+CONNECT_TIMEOUT = 2.0
+
+
+def _backoff_seconds(retries):
+    """The SDK's longest total sleep between ``retries`` retries (jitter at its top)."""
+    delay = stripe.HTTPClient
+    return sum(
+        min(delay.INITIAL_DELAY * 2 ** (n - 1), delay.MAX_DELAY) for n in range(1, retries + 1)
+    )
+
+
+def call_limits(config):
+    """``(connect, read)`` seconds per try, so that a whole call fits ``STRIPE_CALL_TIMEOUT``.
+
+    A call is every try the SDK makes and its sleeps between them; each try gets an equal
+    share of what the sleeps leave, and never more than ``STRIPE_TIMEOUT``.
+    """
+    retries = config["STRIPE_MAX_NETWORK_RETRIES"]
+    share = (config["STRIPE_CALL_TIMEOUT"] - _backoff_seconds(retries)) / (retries + 1)
+    per_try = min(config["STRIPE_TIMEOUT"], share)
+    if per_try <= 0:
+        raise ValueError("STRIPE_CALL_TIMEOUT leaves no time for a request to Stripe")
+    connect = min(CONNECT_TIMEOUT, per_try / 3)
+    return connect, per_try - connect
+
+
+def longest_call_seconds(config):
+    """How long one gateway call can take at most: every try timed out, every sleep slept.
+
+    (The read timeout counts between bytes; Stripe's answers are small, sent at once.)
+    """
+    retries = config["STRIPE_MAX_NETWORK_RETRIES"]
+    return (retries + 1) * sum(call_limits(config)) + _backoff_seconds(retries)
+
+
 class Gateway:
     def __init__(self, config):
-        self.timeout = config["STRIPE_TIMEOUT"]
+        self.limits = call_limits(config)
         base = config.get("STRIPE_API_BASE")
         self.client = stripe.StripeClient(
             config["STRIPE_SECRET_KEY"],
             stripe_version=API_VERSION,
             base_addresses={"api": base} if base else None,
             max_network_retries=config["STRIPE_MAX_NETWORK_RETRIES"],
-            http_client=stripe.RequestsClient(timeout=self.timeout),
+            http_client=stripe.RequestsClient(timeout=self.limits),
         )
         self.webhook_secrets = tuple(config.get("STRIPE_WEBHOOK_SECRETS") or ())
 

@@ -164,6 +164,9 @@ def _isolate(request):
     app = request.getfixturevalue("app")
     with app.app_context():
         db.session.remove()
+        from core import cache
+
+        cache.clear_local()  # pages kept from rows that are about to go
         if _Writes.happened:
             truncate_all()
             _Writes.happened = False

@@ -63,6 +63,14 @@ class OutboxMessage(db.Model):
 
 
 class OutboxAttachment(db.Model):
+    """A file sent with a message: its bytes, or what draws them when the message is sent.
+
+    A drawn attachment (a receipt's PDF) names a renderer a feature registered and its
+    parameters; drawing it at send time keeps slow work out of the transaction that
+    queues the email, and the renderer draws from frozen data, so it is the same on every
+    attempt.
+    """
+
     __tablename__ = "outbox_attachment"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -71,7 +79,9 @@ class OutboxAttachment(db.Model):
     )
     filename: Mapped[str] = mapped_column(sa.String(200))
     content_type: Mapped[str] = mapped_column(sa.String(100))
-    content: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    renderer: Mapped[str | None] = mapped_column(sa.String(100))
+    params: Mapped[dict | None] = mapped_column(sa.JSON)
 
 
 class EmailConsent(db.Model):

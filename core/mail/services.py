@@ -7,6 +7,7 @@ with the same ``Message-ID`` so that mail clients can fold the copies together.
 
 import logging
 import uuid
+from dataclasses import dataclass, field
 from datetime import timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -39,6 +40,42 @@ def email_from_preferences_token(token):
     return read_token("email-preferences", token)
 
 
+@dataclass(frozen=True)
+class DrawnAttachment:
+    """An attachment drawn when the email is sent, by a renderer registered under ``renderer``."""
+
+    filename: str
+    content_type: str
+    renderer: str
+    params: dict = field(default_factory=dict)
+
+
+def register_attachment(app, name, render):
+    """Let emails carry attachments drawn at send time by ``render(**params)`` (bytes)."""
+    app.extensions.setdefault("mail_attachments", {})[name] = render
+
+
+def _outbox_attachment(attachment):
+    if isinstance(attachment, DrawnAttachment):
+        return OutboxAttachment(
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            renderer=attachment.renderer,
+            params=dict(attachment.params),
+        )
+    name, ctype, content = attachment
+    return OutboxAttachment(filename=name, content_type=ctype, content=content)
+
+
+def _content(attachment):
+    if attachment.renderer is None:
+        return attachment.content
+    render = current_app.extensions.get("mail_attachments", {}).get(attachment.renderer)
+    if render is None:
+        raise LookupError(f"no renderer {attachment.renderer!r} for {attachment.filename}")
+    return render(**(attachment.params or {}))
+
+
 def queue_email(
     to,
     template,
@@ -49,10 +86,11 @@ def queue_email(
     category=MailCategory.transactional,
     attachments=(),
 ):
-    """Render ``email/<template>.txt`` and ``.html`` in ``language`` and add them to the outbox.
+    r"""Render ``email/<template>.txt`` and ``.html`` in ``language`` and add them to the outbox.
 
     ``subject`` may be a lazy string; it is rendered in the recipient's language.
-    ``attachments`` are ``(filename, content_type, bytes)`` triples.
+    ``attachments`` are ``(filename, content_type, bytes)`` triples, or
+    :class:`DrawnAttachment`\s that the worker draws when it sends the email.
     """
     to = normalise_email(to)
     context = dict(context or {})
@@ -83,10 +121,7 @@ def queue_email(
         template=template,
         language=language,
         next_attempt_at=clock.now(),
-        attachments=[
-            OutboxAttachment(filename=name, content_type=ctype, content=content)
-            for name, ctype, content in attachments
-        ],
+        attachments=[_outbox_attachment(a) for a in attachments],
     )
     db.session.add(message)
     db.session.flush()
@@ -109,7 +144,7 @@ def build_message(row, sender):
     for attachment in row.attachments:
         maintype, _, subtype = attachment.content_type.partition("/")
         message.add_attachment(
-            attachment.content, maintype=maintype, subtype=subtype, filename=attachment.filename
+            _content(attachment), maintype=maintype, subtype=subtype, filename=attachment.filename
         )
     return message
 
