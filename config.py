@@ -110,6 +110,10 @@ class Config:
     STRIPE_MAX_NETWORK_RETRIES = 2
     STRIPE_SIMULATOR_PORT = 12111
 
+    #: The feature packages this installation serves, in order (as Django's INSTALLED_APPS):
+    #: ``create_app`` imports each and calls its ``init_app(app)``.
+    FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer")
+
     WORKER_IDLE_SECONDS = 5
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
 
@@ -149,6 +153,10 @@ class Config:
                 settings[key] = env(key)
         for key in ("CHARITY_REGISTRATION_NUMBER", "GST_HST_NUMBER"):
             settings[key] = env(key) or None
+        if env("FEATURES"):
+            settings["FEATURES"] = tuple(
+                name.strip() for name in env("FEATURES").split(",") if name.strip()
+            )
         if env("PROXY_COUNT"):
             settings["PROXY_COUNT"] = int(env("PROXY_COUNT"))
         return settings

@@ -1,5 +1,6 @@
 """The application factory and what every feature shares."""
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from config import BASE_DIR, load_config
 from core import i18n, security
 from core.admin import add_view, init_admin
-from core.api import api_for, init_api
+from core.api import init_api
 from core.db import db
 from core.errors import register_errorhandlers
 from core.extensions import babel, csrf, limiter, login_manager, migrate
@@ -34,6 +35,7 @@ def create_app(config=None, environ=None):
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_features(app)
     register_request_hooks(app)
     register_template_helpers(app)
     register_cli(app)
@@ -100,30 +102,26 @@ def register_blueprints(app):
     from core.accounts.models import User
     from core.mail import bp as mail_bp
     from core.views import bp as core_bp
-    from donations import bp as donations_bp
-    from involve import bp as involve_bp
-    from members import bp as members_bp
-    from payments import bp as payments_bp
-    from shop import bp as shop_bp
-    from treasurer import bp as treasurer_bp
 
     add_view(app, UserView(User, db, name=_l("Accounts"), category=_l("People")))
-    for blueprint in (
-        core_bp,
-        accounts_bp,
-        mail_bp,
-        payments_bp,
-        donations_bp,
-        members_bp,
-        shop_bp,
-        involve_bp,
-        treasurer_bp,
-    ):
+    for blueprint in (core_bp, accounts_bp, mail_bp):
         app.register_blueprint(blueprint)
 
-    from donations.api import blp as donations_api
 
-    api_for(app).register_blueprint(donations_api)
+def register_features(app):
+    """Import each package named in ``FEATURES`` and let it add what it serves.
+
+    ``init_app(app)`` registers the package's blueprint, API, admin views, panels, payment
+    purposes, CLI commands and periodic tasks. A package that has only a blueprint ``bp``
+    yet is served by registering that blueprint.
+    """
+    for name in app.config["FEATURES"]:
+        package = importlib.import_module(name)
+        init_app = getattr(package, "init_app", None)
+        if init_app is not None:
+            init_app(app)
+        else:
+            app.register_blueprint(package.bp)
 
 
 def register_request_hooks(app):

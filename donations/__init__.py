@@ -1,15 +1,33 @@
 """Donations: gifts, funds, monthly giving and receipts."""
 
 from flask import Blueprint
+from flask_babel import lazy_gettext as _l
 
 bp = Blueprint("donations", __name__, template_folder="templates")
 
 
-@bp.record_once
-def _setup(state):
-    from donations import cli
+def init_app(app):
+    """Pages, API, admin, panels, the ``donation`` payment purpose and ``flask receipts``."""
+    from core import panels, seed
+    from core.admin import add_view
+    from core.api import api_for
+    from core.cli import add_command
+    from core.db import db
+    from donations import panels as ours
+    from donations import services, staff, views  # noqa: F401  (staff and views add routes)
+    from donations.admin import FundView
+    from donations.api import blp
+    from donations.cli import demo_goals, receipts_cli
+    from donations.models import Fund
+    from payments.purposes import register_purpose
 
-    cli.register(state.app)
-
-
-from donations import staff, views  # noqa: E402,F401
+    app.register_blueprint(bp)
+    api_for(app).register_blueprint(blp)
+    register_purpose(app, services.purpose())
+    add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
+    add_command(app, receipts_cli)
+    panels.register(app, "home", ours.fund_panel, order=10)
+    panels.register(app, "get_involved", ours.fund_panel, order=10)
+    panels.register(app, "account", ours.account_panel, order=10)
+    panels.register(app, "treasurer_dashboard", ours.treasurer_panel, order=10)
+    seed.register(app, "funds", demo_goals, order=10)

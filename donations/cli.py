@@ -1,9 +1,7 @@
-"""``flask receipts annual``, the donation purpose, page panels and demo funds."""
+"""``flask receipts annual`` and the funds every installation starts with."""
 
 import click
-from flask import render_template
 from flask.cli import AppGroup
-from flask_babel import lazy_gettext as _l
 
 from core.db import db
 
@@ -60,33 +58,6 @@ def annual_command(year):
     click.echo(f"Issued {issued} annual receipts for {year} ({len(donors)} donors with new gifts).")
 
 
-def _fund_panel():
-    from donations import services
-
-    return render_template(
-        "donations/_fund_panel.html",
-        funds=services.active_funds(),
-        raised=services.raised_by_fund(),
-    )
-
-
-def _account_panel():
-    return render_template("donations/_account_panel.html")
-
-
-def _treasurer_panel():
-    from datetime import date
-
-    from donations import services
-
-    totals = services.year_totals(services.this_year())
-    return render_template(
-        "donations/staff/_dashboard_panel.html",
-        totals=totals,
-        year_start=date(totals.year, 1, 1).isoformat(),
-    )
-
-
 def seed_funds():
     """The funds the migration creates, again, after a test empties the tables."""
     import sqlalchemy as sa
@@ -107,7 +78,7 @@ def seed_funds():
             )
 
 
-def _demo_goals():
+def demo_goals():
     """Demo only: goals on two funds, so the progress bars show."""
     import sqlalchemy as sa
 
@@ -119,22 +90,3 @@ def _demo_goals():
         fund = db.session.scalar(sa.select(Fund).where(Fund.slug == slug))
         if fund.goal is None:
             fund.goal = goal
-
-
-def register(app):
-    from core import panels, seed
-    from core.admin import add_view
-    from core.cli import add_command
-    from donations.admin import FundView
-    from donations.models import Fund
-    from donations.services import purpose
-    from payments.purposes import register_purpose
-
-    register_purpose(app, purpose())
-    add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
-    add_command(app, receipts_cli)
-    panels.register(app, "home", _fund_panel, order=10)
-    panels.register(app, "get_involved", _fund_panel, order=10)
-    panels.register(app, "account", _account_panel, order=10)
-    panels.register(app, "treasurer_dashboard", _treasurer_panel, order=10)
-    seed.register(app, "funds", _demo_goals, order=10)

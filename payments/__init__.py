@@ -1,16 +1,19 @@
-"""Payments: the only package that talks to Stripe."""
+"""Payments: the only package that talks to Stripe.
+
+Features call the verbs in :mod:`payments.services` and receive the neutral events of
+:mod:`payments.events` in the handlers of the :class:`~payments.purposes.Purpose` they
+register; see :mod:`payments.services` for the whole contract.
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("payments", __name__, template_folder="templates")
 
 
-@bp.record_once
-def _setup(state):
-    from payments import cli, simclock
+def init_app(app):
+    """The webhook and return pages, ``flask payments``, the simulated clock, worker tasks."""
+    from payments import cli, simclock, views  # noqa: F401  (views adds the routes)
 
-    cli.register(state.app)
-    simclock.register(state.app)
-
-
-from payments import views  # noqa: E402,F401
+    app.register_blueprint(bp)
+    cli.register(app)
+    simclock.register(app)

@@ -4,4 +4,9 @@ from flask import Blueprint
 
 bp = Blueprint("shop", __name__, template_folder="templates")
 
-from shop import views  # noqa: E402,F401
+
+def init_app(app):
+    """The shop's pages."""
+    from shop import views  # noqa: F401  (registers its routes)
+
+    app.register_blueprint(bp)
