@@ -338,8 +338,17 @@ def by_token(token):
 
 
 def issue_for_dues(
-    *, amount, advantage, advantage_description, received_at, name, address, email, language,
-    description, replaces=None
+    *,
+    amount,
+    advantage,
+    advantage_description,
+    received_at,
+    name,
+    address,
+    email,
+    language,
+    description,
+    replaces=None,
 ):
     """An official receipt for the gift part of membership dues (split receipting).
 
@@ -385,6 +394,11 @@ def issue_for_dues(
     audit.record(
         "receipt.issued",
         receipt,
-        data={"serial": receipt.number, "amount": amount, "dues": True, "replaces": replaces and replaces.id},
+        data={
+            "serial": receipt.number,
+            "amount": amount,
+            "dues": True,
+            "replaces": replaces and replaces.id,
+        },
     )
     return receipt

@@ -17,7 +17,16 @@ def _money(view, context, model, name):
 
 
 class TierView(StaffModelView):
-    column_list = ("position", "slug", "name_en", "name_fr", "price", "lifetime", "adults", "active")
+    column_list = (
+        "position",
+        "slug",
+        "name_en",
+        "name_fr",
+        "price",
+        "lifetime",
+        "adults",
+        "active",
+    )
     column_default_sort = ("position", False)
     column_labels = {
         "slug": _l("Address name (in /join/…)"),

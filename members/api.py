@@ -16,7 +16,7 @@ from core.extensions import limiter
 from members import household, services
 from members.models import Dues
 from members.schemas import (
-    CheckoutSchema,
+    MembershipCheckoutSchema,
     MembershipRequestSchema,
     MyMembershipSchema,
     TierSchema,
@@ -102,7 +102,7 @@ def _earlier(key):
 @blp.route("/memberships", methods=["POST"])
 @limiter.limit("30 per hour")
 @blp.arguments(MembershipRequestSchema)
-@blp.response(201, CheckoutSchema)
+@blp.response(201, MembershipCheckoutSchema)
 @blp.doc(
     parameters=[
         {

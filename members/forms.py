@@ -186,7 +186,11 @@ class LanguageForm(FlaskForm):
 class InviteForm(FlaskForm):
     name = StringField(
         _l("Their name"),
-        validators=[DataRequired(message=_l("Please enter their name.")), Length(max=200), PlainText()],
+        validators=[
+            DataRequired(message=_l("Please enter their name.")),
+            Length(max=200),
+            PlainText(),
+        ],
     )
     email = EmailField(_l("Their email"), validators=_email)
 
@@ -315,7 +319,11 @@ class PersonFields:
     email = EmailField(_l("Member's email"), validators=_email)
     name = StringField(
         _l("Member's name"),
-        validators=[DataRequired(message=_l("Please enter the name.")), Length(max=200), PlainText()],
+        validators=[
+            DataRequired(message=_l("Please enter the name.")),
+            Length(max=200),
+            PlainText(),
+        ],
     )
     language = SelectField(
         _l("Member's language"),
@@ -325,7 +333,9 @@ class PersonFields:
 
 
 class OfflineDuesForm(PersonFields, MailingFields, FlaskForm):
-    amount = StringField(_l("Amount received"), validators=[InputRequired(_l("Please enter an amount."))])
+    amount = StringField(
+        _l("Amount received"), validators=[InputRequired(_l("Please enter an amount."))]
+    )
     method = SelectField(
         _l("Received by"),
         choices=[
@@ -381,7 +391,11 @@ class GrantForm(PersonFields, FlaskForm):
 class ReasonForm(FlaskForm):
     reason = StringField(
         _l("Reason"),
-        validators=[DataRequired(message=_l("Please give the reason.")), Length(max=300), PlainText()],
+        validators=[
+            DataRequired(message=_l("Please give the reason.")),
+            Length(max=300),
+            PlainText(),
+        ],
     )
 
 
@@ -403,7 +417,9 @@ class GraceForm(FlaskForm):
     receipt_dues = RadioField(
         _l("Receipts for dues"),
         choices=[
-            SelectChoice("yes", _l("Issue official receipts for the part of dues above the benefits")),
+            SelectChoice(
+                "yes", _l("Issue official receipts for the part of dues above the benefits")
+            ),
             SelectChoice("no", _l("Send an acknowledgement only")),
         ],
     )

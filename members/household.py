@@ -61,7 +61,9 @@ def invite(membership, *, email, name, inviter):
     queue_email(
         email,
         "members/household_invitation",
-        subject=_l("%(name)s invites you to share a membership", name=inviter.name or inviter.email),
+        subject=_l(
+            "%(name)s invites you to share a membership", name=inviter.name or inviter.email
+        ),
         language=inviter.language,
         context={
             "inviter": inviter,

@@ -111,7 +111,9 @@ def _read(data):
     problems = []
     for name in REQUIRED:
         if name not in header:
-            problems.append(Problem(1, name, str(_l("The column “%(name)s” is missing.", name=name))))
+            problems.append(
+                Problem(1, name, str(_l("The column “%(name)s” is missing.", name=name)))
+            )
     for name in header:
         if name not in COLUMNS:
             problems.append(
@@ -132,7 +134,9 @@ def check(data, *, progress=None):
     lines = [(reader.line_num, values) for values in reader]
     if len(lines) > MAX_ROWS:
         result.problems.append(
-            Problem(1, "", str(_l("Please import at most %(count)s rows at a time.", count=MAX_ROWS)))
+            Problem(
+                1, "", str(_l("Please import at most %(count)s rows at a time.", count=MAX_ROWS))
+            )
         )
         return result
     seen_emails, seen_refs = {}, {}
@@ -219,9 +223,12 @@ def _check_row(line, values, tiers, seen_emails, seen_refs):
                 country=address["country"],
             ).items():
                 bad(key, message)
-    customer, recurring = values.get("stripe_customer_id", ""), values.get("stripe_subscription_id", "")
+    customer, recurring = (
+        values.get("stripe_customer_id", ""),
+        values.get("stripe_subscription_id", ""),
+    )
     if customer or recurring:
-        from payments.services import recurring_reference_problem
+        from payments.imported import recurring_reference_problem
 
         problem = recurring_reference_problem(customer, recurring)
         if problem:
@@ -272,7 +279,7 @@ def _check_accounts(result):
             )
         )
     refs = [row.recurring_ref for row in result.rows if row.recurring_ref]
-    from payments.services import recurring_references_in_use
+    from payments.imported import recurring_references_in_use
 
     taken = recurring_references_in_use(refs)
     kept = []
@@ -325,7 +332,8 @@ def apply(checked, *, imported_by=None, progress=None):
             user=user,
             tier=row.tier,
             status=dates.status_on(row.ends_on, today),
-            started_on=row.started_on or (dates.add_years(row.ends_on, -1) if row.ends_on else today),
+            started_on=row.started_on
+            or (dates.add_years(row.ends_on, -1) if row.ends_on else today),
             ends_on=row.ends_on,
             price=row.tier.price,
             mondial_format=row.mondial_format,
@@ -364,7 +372,7 @@ def apply(checked, *, imported_by=None, progress=None):
 
 
 def _finish(batch):
-    from payments.services import adopt_recurring
+    from payments.imported import adopt_recurring
 
     db.session.flush()
     for row, membership, dues in batch:

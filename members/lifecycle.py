@@ -115,7 +115,9 @@ def remind(membership, today):
     )
     if exists:
         return None
-    db.session.add(MembershipReminder(membership_id=membership.id, kind=kind, ends_on=membership.ends_on))
+    db.session.add(
+        MembershipReminder(membership_id=membership.id, kind=kind, ends_on=membership.ends_on)
+    )
     user = membership.user
     renewal_notice = membership.auto_renew and membership.failed_renewal is None
     queue_email(

@@ -119,9 +119,7 @@ class Membership(TimestampMixin, db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("user.id", ondelete="RESTRICT"), unique=True
-    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="RESTRICT"), unique=True)
     tier_id: Mapped[int] = mapped_column(sa.ForeignKey("membership_tier.id"), index=True)
     status: Mapped[MembershipStatus] = mapped_column(
         _enum(MembershipStatus, "membership_status"), default=MembershipStatus.pending

@@ -70,7 +70,9 @@ class MembershipSchema(ma.Schema):
     renews_on = ma.fields.Date(
         allow_none=True, required=True, metadata={"description": "The next automatic charge."}
     )
-    mondial_format = ma.fields.String(required=True, metadata={"enum": ["print", "digital", "none"]})
+    mondial_format = ma.fields.String(
+        required=True, metadata={"enum": ["print", "digital", "none"]}
+    )
     holder = ma.fields.Boolean(
         required=True, metadata={"description": "false for a household's second adult."}
     )
@@ -81,7 +83,7 @@ class MyMembershipSchema(ma.Schema):
     membership = ma.fields.Nested(MembershipSchema, allow_none=True, required=True)
 
 
-class CheckoutSchema(ma.Schema):
+class MembershipCheckoutSchema(ma.Schema):
     checkout_url = ma.fields.Url(
         required=True, metadata={"description": "Stripe Checkout's page: send the member there."}
     )

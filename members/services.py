@@ -309,7 +309,9 @@ def check_mailing(tier, mondial_format, address):
     try:
         chosen = MondialFormat(mondial_format)
     except ValueError:
-        raise ValidationError(_l("Please choose how you receive Mondial."), field="mondial_format")
+        raise ValidationError(
+            _l("Please choose how you receive Mondial."), field="mondial_format"
+        ) from None
     if chosen == MondialFormat.print and not tier.mondial_print:
         raise ValidationError(
             _l("This membership includes Mondial in digital form only."), field="mondial_format"
@@ -346,9 +348,7 @@ def refuse_join(membership, user, tier, *, auto_renew):
         place = household_place(user)
         if place is not None and place.membership.in_good_standing:
             raise Conflict(
-                _l(
-                    "You are a member through your household's membership; its holder renews it."
-                ),
+                _l("You are a member through your household's membership; its holder renews it."),
                 code="household_member",
             )
         return
@@ -458,13 +458,26 @@ def checkout_expires_at(dues):
 
 def dues_for_return(session_id):
     """The dues a Checkout paid, recorded on the spot if it was paid (the success page)."""
+    from payments.imported import recurring_started
+
     payment = payments.confirm_on_return(session_id)
     if payment is None:
         return None
-    for allocation in payment.allocations:
-        if allocation.purpose == PURPOSE:
-            return db.session.get(Dues, allocation.row_id)
-    return None
+    dues = next(
+        (db.session.get(Dues, a.row_id) for a in payment.allocations if a.purpose == PURPOSE),
+        None,
+    )
+    if dues is not None and dues.status == DuesStatus.pending and recurring_started(payment):
+        # Auto-renew turned on mid-term: nothing is paid until the end date, but the series
+        # exists; the member sees it on at once rather than when the event is handled.
+        membership = lock_membership(dues.membership_id)
+        if not membership.auto_renew:
+            membership.auto_renew = True
+            membership.recurring_payment_id = payment.id
+            membership.renews_on = dues.starts_on
+            membership.price = dues.amount
+            audit.record("membership.auto_renew_on", membership, data={"dues": dues.id})
+    return dues
 
 
 def pending_dues(token, user=None):

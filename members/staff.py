@@ -102,7 +102,9 @@ def staff_member(membership_id):
     )
 
 
-@bp.route("/treasurer/members/<int:membership_id>/<any(cancel, reinstate):action>", methods=["POST"])
+@bp.route(
+    "/treasurer/members/<int:membership_id>/<any(cancel, reinstate):action>", methods=["POST"]
+)
 @role_required("treasurer")
 def staff_member_action(membership_id, action):
     membership = services.lock_membership(membership_id)
@@ -123,7 +125,10 @@ def staff_member_action(membership_id, action):
         flash(str(error.message), "error")
     else:
         db.session.commit()
-        flash(_("The membership is now %(status)s.", status=STATUS_LABELS[membership.status.value]), "success")
+        flash(
+            _("The membership is now %(status)s.", status=STATUS_LABELS[membership.status.value]),
+            "success",
+        )
     return redirect(url_for("members.staff_member", membership_id=membership_id), code=303)
 
 
@@ -269,7 +274,9 @@ def staff_good_standing():
     rows = reports.good_standing_rows(form.record_date.data)
     if request.args.get("format") == "csv":
         day = form.record_date.data.isoformat()
-        return stream_csv(reports.good_standing_header(), rows, f"members-in-good-standing-{day}.csv")
+        return stream_csv(
+            reports.good_standing_header(), rows, f"members-in-good-standing-{day}.csv"
+        )
     return _render("members/staff/good_standing.html", form=form, rows=rows)
 
 

@@ -128,7 +128,9 @@ def _came_back(token, viewer, form):
     if dues is None:
         return None
     if dues.status == DuesStatus.paid:
-        return redirect(url_for("members.account" if current_user.is_authenticated else "members.join"))
+        return redirect(
+            url_for("members.account" if current_user.is_authenticated else "members.join")
+        )
     closed = services.abandon_checkout(dues)
     db.session.commit()
     if not closed:
@@ -386,9 +388,7 @@ def household_accept(token):
             db.session.commit()
             flash(_("Welcome: you now share this membership."), "success")
             return redirect(url_for("members.account"), code=303)
-    return render_template(
-        "members/household_invitation.html", place=place, token=token, form=form
-    )
+    return render_template("members/household_invitation.html", place=place, token=token, form=form)
 
 
 @bp.route("/account/membership/dues/<int:dues_id>")
@@ -418,4 +418,3 @@ def set_password(token):
         flash(_("Your password is set. Please sign in with it."), "success")
         return redirect(url_for("accounts.login"), code=303)
     return render_template("members/set_password.html", form=form, user=user)
-

@@ -24,7 +24,7 @@ from tests.helpers import (
     require,
 )
 
-pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures"]
+pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures", "tests.member_fixtures"]
 
 # --- email -------------------------------------------------------------------------------
 
