@@ -71,7 +71,7 @@ def membership_row(app, email="ines@example.org"):
         if membership is None:
             return None
         db.session.refresh(membership)
-        membership.tier, membership.user  # loaded now, read after the session ends
+        _loaded = (membership.tier, membership.user)  # read after the session ends
         for dues in membership.dues:
             db.session.expunge(dues)
         db.session.expunge(membership)

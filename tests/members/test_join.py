@@ -1,7 +1,6 @@
 """Joining and renewing through /join: the account, the quote, Stripe, the term it buys."""
 
 import re
-from datetime import timedelta
 
 import sqlalchemy as sa
 
