@@ -117,3 +117,22 @@ def queries_for(app, client, path):
         sa.event.remove(engine, "before_cursor_execute", count)
     assert response.status_code == 200, (path, response.status_code)
     return counted
+
+
+def confirm_and_sign_in(app, client, email="ines@example.org", password="a long enough password"):
+    """Confirm a joined visitor's address (as the emailed link would) and sign them in."""
+    from core import clock
+    from core.accounts.models import User
+    from tests.helpers import sign_in
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == email))
+        user.email_verified_at = user.email_verified_at or clock.now()
+        db.session.commit()
+    response = sign_in(client, email, password)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def subjects(mailbox, email="ines@example.org"):
+    return [m["Subject"] for m in mailbox.to(email)]
