@@ -389,11 +389,11 @@ def _finish(batch):
             )
             membership.recurring_payment_id = payment.id
         if getattr(row, "new", False):
-            send_set_password(row.user)
+            send_set_password(row.user, flush=False)
     db.session.flush()
 
 
-def send_set_password(user):
+def send_set_password(user, *, flush=True):
     token = make_token("member-set-password", {"id": user.id, "m": user.password_hash})
     return queue_email(
         user.email,
@@ -405,6 +405,7 @@ def send_set_password(user):
             "set_url": absolute_url("members.set_password", token=token),
             "org_name": current_app.config["ORG_NAME"],
         },
+        flush=flush,
     )
 
 

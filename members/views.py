@@ -328,6 +328,8 @@ def update_language():
 @login_required
 def invite():
     membership = _holding()
+    if not membership.tier.household:
+        abort(404)
     form = InviteForm()
     if form.validate():
         try:
