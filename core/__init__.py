@@ -158,9 +158,13 @@ def register_template_helpers(app):
         ("accounts.overview", _l("Account")),
     ]
 
+    def serves(endpoint):
+        """Whether a configured feature serves ``endpoint`` (menus show only what exists)."""
+        return endpoint in current_app.view_functions
+
     def main_nav():
         """The navigation, less the sections this installation does not serve yet."""
-        return [(e, label) for e, label in nav if e in current_app.view_functions]
+        return [(e, label) for e, label in nav if serves(e)]
 
     def home_actions():
         wanted = ("donations.donate", "members.join", "involve.get_involved")
@@ -176,6 +180,7 @@ def register_template_helpers(app):
         Role=Role,
         get_locale=get_locale,
         main_nav=main_nav,
+        serves=serves,
         home_actions=home_actions,
     )
 

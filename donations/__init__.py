@@ -13,8 +13,8 @@ def init_app(app):
     from core.api import api_for
     from core.cli import add_command
     from core.db import db
+    from donations import handlers, staff, views  # noqa: F401  (staff and views add routes)
     from donations import panels as ours
-    from donations import services, staff, views  # noqa: F401  (staff and views add routes)
     from donations.admin import FundView
     from donations.api import blp
     from donations.cli import demo_goals, receipts_cli
@@ -23,7 +23,7 @@ def init_app(app):
 
     app.register_blueprint(bp)
     api_for(app).register_blueprint(blp)
-    register_purpose(app, services.purpose())
+    register_purpose(app, handlers.purpose())
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
     panels.register(app, "home", ours.fund_panel, order=10)

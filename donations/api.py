@@ -4,7 +4,7 @@ from flask_smorest import Blueprint
 
 from core.api import ErrorSchema
 from core.db import db
-from core.errors import DomainError, ServiceUnavailable
+from core.errors import DomainError
 from core.extensions import limiter
 from donations import services
 from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
@@ -43,11 +43,7 @@ def create_donation(gift):
     except DomainError:
         db.session.rollback()
         raise
-    try:
-        url = services.open_checkout(donation)
-    except ServiceUnavailable:
-        db.session.commit()  # keep the attempt, as the donate form does
-        raise
+    url = services.open_checkout(donation)
     expires_at = services.checkout_expires_at(donation)
     db.session.commit()
     return {"checkout_url": url, "donation_id": donation.id, "expires_at": expires_at}

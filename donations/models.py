@@ -71,10 +71,22 @@ class DonationKind(enum.StrEnum):
 
 
 class MonthlyStatus(enum.StrEnum):
-    pending = "pending"
+    pending = "pending"  # waiting for its first month to be paid
     active = "active"
-    past_due = "past_due"
-    cancelled = "cancelled"
+    past_due = "past_due"  # a month's payment failed and is being retried
+    cancelled = "cancelled"  # ended, or its Checkout was abandoned
+
+
+monthly_gift_states = StateMachine(
+    "monthly_gift",
+    {
+        MonthlyStatus.pending: {MonthlyStatus.active, MonthlyStatus.cancelled},
+        MonthlyStatus.active: {MonthlyStatus.past_due, MonthlyStatus.cancelled},
+        MonthlyStatus.past_due: {MonthlyStatus.active, MonthlyStatus.cancelled},
+        # An abandoned Checkout of it, then an earlier one of its sessions paid after all.
+        MonthlyStatus.cancelled: {MonthlyStatus.active},
+    },
+)
 
 
 class TributeKind(enum.StrEnum):
@@ -132,10 +144,11 @@ class MonthlyGift(TimestampMixin, DonorDetails, db.Model):
     )
     subscription_id: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
     customer_id: Mapped[str | None] = mapped_column(sa.String(255))
-    cancel_at_period_end: Mapped[bool] = mapped_column(default=False)
-    current_period_end: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at_period_end: Mapped[bool] = mapped_column(default=False)
+    paid_through: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    last_failed_invoice: Mapped[str | None] = mapped_column(sa.String(255))
+    # The failed renewal the donor was last emailed about (one email per failure).
+    last_failed_renewal: Mapped[str | None] = mapped_column(sa.String(255))
 
     fund: Mapped[Fund] = relationship()
     donations: Mapped[list["Donation"]] = relationship(

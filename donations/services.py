@@ -1,7 +1,7 @@
 """Donation verbs: start a gift, follow its payment, monthly gifts, offline gifts, fund totals.
 
-The payment side (Checkout, webhooks, refunds) is in ``payments``; it calls the handlers
-at the bottom of this module through the ``donation`` purpose.
+The payment side (Checkout, webhooks, refunds) is in ``payments``; what it tells us is
+handled in :mod:`donations.handlers` (the ``donation`` purpose).
 """
 
 from dataclasses import dataclass, field
@@ -20,12 +20,13 @@ from core.accounts.models import User
 from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.i18n import current_language
-from core.mail.services import normalise_email, queue_email, record_consent
+from core.mail.services import normalise_email, record_consent
 from core.money import format_money, gross_up, to_decimal
 from core.settings import get_setting, set_setting
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
 from donations import receipts
+from donations.handlers import PURPOSE
 from donations.models import (
     Donation,
     DonationKind,
@@ -36,14 +37,9 @@ from donations.models import (
     Receipt,
     ReceiptItem,
     TributeKind,
-    donation_states,
 )
 from payments import services as payments
-from payments.gateway import gateway
 from payments.models import Payment
-from payments.purposes import Purpose
-
-PURPOSE = "donation"
 
 SETTING_DEFAULTS = {
     "donations.min_amount": 100,  # cents
@@ -228,15 +224,14 @@ def start_donation(request):
             else _l("Gift to %(fund)s", fund=fund_name)
         )
     payment = payments.start_checkout(
-        parts=[payments.Part(PURPOSE, donation.id, charged, description=label)],
+        [payments.Part(PURPOSE, donation.id, charged, description=label)],
         lines=[payments.Line(label, charged)],
         email=donor["email"],
         name=donor["donor_name"],
         language=donor["language"],
         success_url=payments.return_url("donations.thanks"),
         cancel_url=absolute_url("donations.donate", fund=request.fund.slug),
-        mode="subscription" if request.monthly else "payment",
-        interval="month" if request.monthly else None,
+        every="month" if request.monthly else None,
         submit_type=None if request.monthly else "donate",
         description=label,
     )
@@ -251,18 +246,13 @@ def start_donation(request):
 
 
 def open_checkout(donation):
-    """The Stripe Checkout address for a gift (raises PaymentProviderUnavailable)."""
-    from payments.models import Payment
-
+    """The Stripe Checkout address for a gift (commits; raises CheckoutUnavailable)."""
     return payments.open_checkout(db.session.get(Payment, donation.payment_id))
 
 
 def checkout_expires_at(donation):
     """When the gift's Stripe Checkout page stops taking payment."""
-    from payments.models import Payment
-
-    attempt = payments.latest_attempt(db.session.get(Payment, donation.payment_id))
-    return datetime.fromtimestamp(attempt.params["expires_at"], UTC)
+    return payments.checkout_expires_at(db.session.get(Payment, donation.payment_id))
 
 
 def donation_for_session(session_id):
@@ -299,6 +289,11 @@ def manage_url(gift):
     return absolute_url("donations.manage", token=manage_token(gift))
 
 
+def _first_payment(gift):
+    """The payment that started the gift's series, which names it to payments."""
+    return db.session.get(Payment, gift.donations[0].payment_id)
+
+
 def change_monthly_amount(gift, new_amount):
     """Change what a monthly gift gives from the next month on (no proration)."""
     check_online_amount(new_amount)
@@ -308,28 +303,7 @@ def change_monthly_amount(gift, new_amount):
     charged = with_fee_covered(new_amount) if gift.cover_fee else new_amount
     if charged == gift.charged:
         return gift
-    subscription = gateway().retrieve_subscription(gift.subscription_id)
-    [item] = subscription["items"]["data"]
-    price = item["price"]
-    product = price["product"] if isinstance(price["product"], str) else price["product"]["id"]
-    params = {
-        "items": [
-            {
-                "id": item["id"],
-                "price_data": {
-                    "currency": price["currency"],
-                    "product": product,
-                    "unit_amount": charged,
-                    "recurring": {"interval": "month"},
-                },
-            }
-        ],
-        "proration_behavior": "none",
-    }
-    from payments.models import Payment
-
-    first_payment = db.session.get(Payment, gift.donations[0].payment_id)
-    payments.update_subscription(first_payment, gift.subscription_id, params)
+    payments.change_recurring_amount(_first_payment(gift), charged)
     previous = gift.amount
     gift.amount, gift.charged = new_amount, charged
     audit.record("monthly_gift.amount_changed", gift, data={"from": previous, "to": new_amount})
@@ -337,11 +311,10 @@ def change_monthly_amount(gift, new_amount):
 
 
 def portal_url(gift, return_to):
-    """A Stripe customer-portal session where the donor updates the card or cancels."""
+    """A page where the donor updates the card or cancels the monthly gift."""
     if not gift.customer_id:
         raise Conflict(_l("This monthly gift has not started yet."))
-    session = gateway().create_portal_session(gift.customer_id, return_to, locale=gift.language)
-    return session["url"]
+    return payments.portal_url(_first_payment(gift), return_to)
 
 
 # -- offline gifts ---------------------------------------------------------------------------
@@ -939,234 +912,3 @@ def save_settings(values):
     for key, value in values.items():
         set_setting(key, value)
     return current_settings()
-
-
-# -- what payments tells us ------------------------------------------------------------------
-
-
-def _thank(donation, receipt):
-    """The thank-you email, with the receipt attached when there is one."""
-    gift = donation.monthly_gift
-    context = {
-        "donation": donation,
-        "receipt": receipt,
-        "fund_name": donation.fund.name(donation.language),
-        "manage_url": manage_url(gift) if gift else None,
-        "official": receipts.official(),
-    }
-    attachments = []
-    if receipt is not None:
-        attachments.append((receipts.filename(receipt), "application/pdf", receipts.pdf(receipt)))
-        context["download_url"] = absolute_url("donations.receipt_pdf", token=receipt.token)
-    queue_email(
-        donation.email,
-        "donations/thank_you",
-        subject=_l("Thank you for your gift"),
-        language=donation.language,
-        context=context,
-        attachments=attachments,
-    )
-
-
-def _notify_tribute(donation):
-    if donation.tribute_kind is None or not donation.tribute_notify_email:
-        return
-    if donation.tribute_notified_at is not None:
-        return
-    donation.tribute_notified_at = clock.now()
-    queue_email(
-        donation.tribute_notify_email,
-        "donations/tribute",
-        subject=_l("A gift in your honour")
-        if donation.tribute_kind == TributeKind.honour
-        else _l("A gift in memory of %(name)s", name=donation.tribute_name),
-        language=donation.language,
-        context={"donation": donation, "fund_name": donation.fund.name(donation.language)},
-    )
-
-
-def on_paid(allocation):
-    donation = _lock(allocation.row_id)
-    if donation.status == DonationStatus.paid:
-        return
-    payment = allocation.payment
-    donation_states.move(donation, DonationStatus.paid, actor="stripe")
-    donation.received_at = payment.paid_at or clock.now()
-    gift = donation.monthly_gift
-    # The first month is the payment that started the subscription, whatever order Stripe's
-    # events came in (the subscription may already say it is active).
-    first_month = gift is not None and payment.renewal_of_id is None
-    if gift is not None:
-        gift.subscription_id = gift.subscription_id or payment.subscription_id
-        gift.customer_id = gift.customer_id or payment.customer_id
-    # Cancelled here means an earlier Checkout of it expired before this one was paid.
-    if first_month and gift.status in (MonthlyStatus.pending, MonthlyStatus.cancelled):
-        gift.status = MonthlyStatus.active
-        gift.cancelled_at = None
-        audit.record("monthly_gift.started", gift, actor="stripe")
-    receipt = None
-    if gift is None or not gift.annual_receipt:
-        receipt = receipts.issue([donation])
-    if gift is None or first_month or receipt is not None:
-        _thank(donation, receipt)
-    _notify_tribute(donation)
-
-
-def on_expired(allocation):
-    donation = _lock(allocation.row_id)
-    if donation.status == DonationStatus.pending:
-        donation_states.move(donation, DonationStatus.expired, actor="stripe")
-    gift = donation.monthly_gift
-    if gift is not None and gift.status == MonthlyStatus.pending:
-        gift.status = MonthlyStatus.cancelled
-        gift.cancelled_at = clock.now()
-
-
-def on_refunded(allocation, amount, refund):
-    donation = _lock(allocation.row_id)
-    donation.refunded = min(donation.refunded + amount, donation.total)
-    if donation.refunded >= donation.total and donation.status == DonationStatus.paid:
-        donation_states.move(donation, DonationStatus.refunded, actor="stripe")
-    audit.record("donation.refunded", donation, actor="stripe", data={"amount": amount})
-    receipts.reconcile(donation, reason="refund")
-
-
-def on_refund_failed(allocation, amount, refund):
-    donation = _lock(allocation.row_id)
-    donation.refunded = max(donation.refunded - amount, 0)
-    if donation.status == DonationStatus.refunded and donation.refunded < donation.total:
-        donation_states.move(donation, DonationStatus.paid, actor="stripe")
-    audit.record("donation.refund_failed", donation, actor="stripe", data={"amount": amount})
-    receipts.restore(donation, reason="refund failed")
-
-
-def on_disputed(allocation, amount, dispute):
-    donation = _lock(allocation.row_id)
-    audit.record("donation.disputed", donation, actor="stripe", data={"amount": amount})
-
-
-def on_dispute_closed(allocation, amount, dispute):
-    donation = _lock(allocation.row_id)
-    if dispute.status != "lost" or donation.status != DonationStatus.paid:
-        return
-    donation_states.move(donation, DonationStatus.charged_back, actor="stripe")
-    # The receipt is voided; an annual one is replaced for the other months.
-    receipts.reconcile(donation, reason="charged back")
-
-
-def on_renewed(original, payment):
-    """A month of a monthly gift was paid: a new gift row for it."""
-    first = db.session.get(Donation, original.row_id)
-    gift = first.monthly_gift
-    if payment.amount == gift.charged:
-        amount, fee = gift.amount, gift.charged - gift.amount
-    else:
-        amount, fee = payment.amount, 0
-    copy = {
-        k: getattr(gift, k)
-        for k in (
-            "donor_name",
-            "organization_name",
-            "email",
-            "address_line1",
-            "address_line2",
-            "city",
-            "province",
-            "postal_code",
-            "country",
-            "language",
-        )
-    }
-    donation = Donation(
-        kind=DonationKind.monthly,
-        fund_id=gift.fund_id,
-        amount=amount,
-        fee_covered=fee,
-        anonymous=gift.anonymous,
-        monthly_gift=gift,
-        user_id=gift.user_id,
-        payment_id=payment.id,
-        **copy,
-    )
-    db.session.add(donation)
-    db.session.flush()
-    return donation.id, original.description
-
-
-def on_renewal_failed(original, invoice):
-    first = db.session.get(Donation, original.row_id)
-    gift = first.monthly_gift
-    if invoice.get("status") == "paid" or invoice.get("billing_reason") == "subscription_create":
-        return  # a retry already succeeded, or Checkout itself is handling the first payment
-    if gift.status in (MonthlyStatus.pending, MonthlyStatus.cancelled):
-        return  # late news about a gift that has not started or has ended
-    if gift.last_failed_invoice == invoice["id"]:
-        return  # Stripe retries the same invoice; one email is enough
-    gift.last_failed_invoice = invoice["id"]
-    gift.status = MonthlyStatus.past_due
-    audit.record(
-        "monthly_gift.payment_failed", gift, actor="stripe", data={"invoice": invoice["id"]}
-    )
-    queue_email(
-        gift.email,
-        "donations/payment_failed",
-        subject=_l("Your monthly gift could not be processed"),
-        language=gift.language,
-        context={
-            "gift": gift,
-            "fund_name": gift.fund.name(gift.language),
-            "manage_url": manage_url(gift),
-        },
-    )
-
-
-def _period_end(subscription):
-    items = (subscription.get("items") or {}).get("data") or []
-    ends = [i.get("current_period_end") for i in items if i.get("current_period_end")]
-    return datetime.fromtimestamp(max(ends), UTC) if ends else None
-
-
-def on_subscription_updated(original, subscription):
-    first = db.session.get(Donation, original.row_id)
-    gift = first.monthly_gift
-    gift.cancel_at_period_end = bool(subscription.get("cancel_at_period_end"))
-    gift.current_period_end = _period_end(subscription)
-    status = subscription.get("status")
-    # Only the first payment starts a gift (on_paid); this only follows later changes.
-    if status == "active" and gift.status == MonthlyStatus.past_due:
-        gift.status = MonthlyStatus.active
-    elif status in ("past_due", "unpaid") and gift.status == MonthlyStatus.active:
-        gift.status = MonthlyStatus.past_due
-
-
-def on_subscription_cancelled(original, subscription):
-    first = db.session.get(Donation, original.row_id)
-    gift = first.monthly_gift
-    if gift.status == MonthlyStatus.cancelled:
-        return
-    gift.status = MonthlyStatus.cancelled
-    gift.cancelled_at = clock.now()
-    gift.cancel_at_period_end = False
-    audit.record("monthly_gift.cancelled", gift, actor="stripe")
-
-
-def describe(allocation):
-    donation = db.session.get(Donation, allocation.row_id)
-    return f"Gift #{donation.id} to {donation.fund.name_en}" if donation else allocation.description
-
-
-def purpose():
-    return Purpose(
-        name=PURPOSE,
-        paid=on_paid,
-        refunded=on_refunded,
-        refund_failed=on_refund_failed,
-        disputed=on_disputed,
-        dispute_closed=on_dispute_closed,
-        expired=on_expired,
-        renewed=on_renewed,
-        renewal_failed=on_renewal_failed,
-        subscription_updated=on_subscription_updated,
-        subscription_cancelled=on_subscription_cancelled,
-        describe=describe,
-    )

@@ -17,14 +17,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from core.db import db
-from core.errors import DomainError, ServiceUnavailable
+from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
 from donations import bp, receipts, services
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
-from payments.models import Payment
 
 
 def _donate_form(**kwargs):
@@ -120,14 +119,7 @@ def donate():
 
 
 def _to_checkout(donation):
-    try:
-        url = services.open_checkout(donation)
-    except ServiceUnavailable as error:
-        db.session.commit()  # keep the attempt: the retry sends the very same request
-        payment = db.session.get(Payment, donation.payment_id)
-        return render_template(
-            "payments/unavailable.html", payment=payment, message=error.message
-        ), 503
+    url = services.open_checkout(donation)
     db.session.commit()
     return redirect(url, code=303)
 

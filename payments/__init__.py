@@ -12,8 +12,9 @@ bp = Blueprint("payments", __name__, template_folder="templates")
 
 def init_app(app):
     """The webhook and return pages, ``flask payments``, the simulated clock, worker tasks."""
-    from payments import cli, simclock, views  # noqa: F401  (views adds the routes)
+    from payments import cli, services, simclock, views
 
     app.register_blueprint(bp)
+    app.register_error_handler(services.CheckoutUnavailable, views.checkout_unavailable)
     cli.register(app)
     simclock.register(app)

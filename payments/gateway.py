@@ -170,11 +170,6 @@ class Gateway:
 
     # -- customers and subscriptions -------------------------------------------------------
 
-    def create_customer(self, params, idempotency_key):
-        return self._call(
-            self.client.v1.customers.create, params=params, options=self._options(idempotency_key)
-        )
-
     def retrieve_subscription(self, subscription_id):
         return self._call(self.client.v1.subscriptions.retrieve, subscription_id)
 
@@ -186,13 +181,6 @@ class Gateway:
             options=self._options(idempotency_key),
         )
 
-    def cancel_subscription(self, subscription_id, idempotency_key=None):
-        return self._call(
-            self.client.v1.subscriptions.cancel,
-            subscription_id,
-            options=self._options(idempotency_key),
-        )
-
     def create_portal_session(self, customer_id, return_url, locale=None):
         params = {"customer": customer_id, "return_url": return_url}
         if locale:
@@ -200,9 +188,6 @@ class Gateway:
         return self._call(self.client.v1.billing_portal.sessions.create, params=params)
 
     # -- payouts and events ----------------------------------------------------------------
-
-    def list_payouts(self, limit=100):
-        return self._call(self.client.v1.payouts.list, params={"limit": limit}).get("data") or []
 
     def retrieve_payout(self, payout_id):
         return self._call(self.client.v1.payouts.retrieve, payout_id)
@@ -218,23 +203,6 @@ class Gateway:
         return self._iterate(
             self.client.v1.events.list, {"created": {"gte": int(created_gte)}, "limit": 100}
         )
-
-    def retrieve_object(self, kind, object_id):
-        """Fetch the current state of an object named by an event (the ``object`` field)."""
-        retrieve = {
-            "checkout.session": self.client.v1.checkout.sessions.retrieve,
-            "payment_intent": self.client.v1.payment_intents.retrieve,
-            "charge": self.client.v1.charges.retrieve,
-            "refund": self.client.v1.refunds.retrieve,
-            "dispute": self.client.v1.disputes.retrieve,
-            "invoice": self.client.v1.invoices.retrieve,
-            "subscription": self.client.v1.subscriptions.retrieve,
-            "payout": self.client.v1.payouts.retrieve,
-            "customer": self.client.v1.customers.retrieve,
-        }.get(kind)
-        if retrieve is None:
-            return None
-        return self._call(retrieve, object_id)
 
     def _iterate(self, method, params):
         try:

@@ -20,7 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from core import clock
 from core.db import db, is_postgres, locked
 from core.settings import get_setting, set_setting
-from payments import payouts, services
+from payments import checkout, payouts, recurring, refunds
 from payments.gateway import API_VERSION, ObjectMissing, gateway
 from payments.models import StripeEvent
 
@@ -144,32 +144,34 @@ def _obj_id(obj):
 
 
 HANDLERS = {
-    "checkout.session.completed": lambda o: services.confirm_checkout(o["id"]),
-    "checkout.session.async_payment_succeeded": lambda o: services.confirm_checkout(o["id"]),
-    "checkout.session.async_payment_failed": lambda o: services.checkout_ended_unpaid(
+    "checkout.session.completed": lambda o: checkout.confirm_checkout(o["id"]),
+    "checkout.session.async_payment_succeeded": lambda o: checkout.confirm_checkout(o["id"]),
+    "checkout.session.async_payment_failed": lambda o: checkout.checkout_ended_unpaid(
         o["id"], "failed"
     ),
-    "checkout.session.expired": lambda o: services.checkout_ended_unpaid(o["id"], "expired"),
-    "payment_intent.payment_failed": lambda o: services.note_payment_failure(
+    "checkout.session.expired": lambda o: checkout.checkout_ended_unpaid(o["id"], "expired"),
+    "payment_intent.payment_failed": lambda o: checkout.note_payment_failure(
         gateway().retrieve_payment_intent(o["id"])
     ),
-    "charge.refunded": lambda o: services.sync_charge_refunds(o["id"]),
-    "refund.created": lambda o: services.sync_refund(gateway().retrieve_refund(o["id"])),
-    "refund.updated": lambda o: services.sync_refund(gateway().retrieve_refund(o["id"])),
-    "refund.failed": lambda o: services.sync_refund(gateway().retrieve_refund(o["id"])),
-    "charge.dispute.created": lambda o: services.sync_dispute(gateway().retrieve_dispute(o["id"])),
-    "charge.dispute.updated": lambda o: services.sync_dispute(gateway().retrieve_dispute(o["id"])),
-    "charge.dispute.closed": lambda o: services.sync_dispute(gateway().retrieve_dispute(o["id"])),
-    "charge.dispute.funds_withdrawn": lambda o: services.sync_dispute(
+    "charge.refunded": lambda o: refunds.sync_charge_refunds(o["id"]),
+    "refund.created": lambda o: refunds.sync_refund(gateway().retrieve_refund(o["id"])),
+    "refund.updated": lambda o: refunds.sync_refund(gateway().retrieve_refund(o["id"])),
+    "refund.failed": lambda o: refunds.sync_refund(gateway().retrieve_refund(o["id"])),
+    "charge.dispute.created": lambda o: refunds.sync_dispute(gateway().retrieve_dispute(o["id"])),
+    "charge.dispute.updated": lambda o: refunds.sync_dispute(gateway().retrieve_dispute(o["id"])),
+    "charge.dispute.closed": lambda o: refunds.sync_dispute(gateway().retrieve_dispute(o["id"])),
+    "charge.dispute.funds_withdrawn": lambda o: refunds.sync_dispute(
         gateway().retrieve_dispute(o["id"])
     ),
-    "charge.dispute.funds_reinstated": lambda o: services.sync_dispute(
+    "charge.dispute.funds_reinstated": lambda o: refunds.sync_dispute(
         gateway().retrieve_dispute(o["id"])
     ),
-    "invoice.paid": lambda o: services.record_invoice(o["id"]),
-    "invoice.payment_failed": lambda o: services.renewal_failed(o["id"]),
-    "customer.subscription.updated": lambda o: services.subscription_changed(o["id"]),
-    "customer.subscription.deleted": lambda o: services.subscription_changed(o["id"]),
+    "invoice.paid": lambda o: recurring.record_invoice(o["id"]),
+    "invoice.payment_failed": lambda o: recurring.renewal_failed(o["id"]),
+    "customer.subscription.created": lambda o: recurring.subscription_changed(o["id"]),
+    "customer.subscription.updated": lambda o: recurring.subscription_changed(o["id"]),
+    "customer.subscription.trial_will_end": lambda o: recurring.subscription_changed(o["id"]),
+    "customer.subscription.deleted": lambda o: recurring.subscription_changed(o["id"]),
     "payout.created": lambda o: payouts.sync_payout(o["id"]),
     "payout.updated": lambda o: payouts.sync_payout(o["id"]),
     "payout.paid": lambda o: payouts.sync_payout(o["id"]),

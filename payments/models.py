@@ -70,6 +70,10 @@ class Payment(TimestampMixin, db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A recurring payment whose first charge is at this date rather than at Checkout.
+    first_charge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the recurring series this payment started ended (its features were told once).
+    series_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     failure_message: Mapped[str | None] = mapped_column(sa.Text)
 
     checkout_session_id: Mapped[str | None] = _stripe_id()
@@ -261,6 +265,19 @@ class StripeEvent(db.Model):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     outcome: Mapped[str | None] = mapped_column(sa.String(50))
+    # When the worker should (next) handle it; None once handled or given up.
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    # Set when it failed too often to try again by itself; the treasurer may replay it.
+    given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def state(self):
+        """``handled``, ``given_up``, ``failing`` (will be retried) or ``waiting``."""
+        if self.processed_at is not None:
+            return "handled"
+        if self.given_up_at is not None:
+            return "given_up"
+        return "failing" if self.last_error else "waiting"
 
 
 class Payout(TimestampMixin, db.Model):

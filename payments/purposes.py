@@ -1,9 +1,11 @@
 """The purpose registry: how payments hands money events to the feature that owns the row.
 
 ``payments`` never imports a feature package. A feature registers a :class:`Purpose`
-(``"donation"``, ``"membership"``, ``"order"``) whose handlers payments calls with the
-allocation they concern. Every handler is called at most once per event that matters
-(payments keeps track), inside the transaction that records the event.
+(``"donation"``, ``"membership"``, ``"order"``) in its ``init_app``; payments calls its
+handlers with the neutral values of :mod:`payments.events`. Each handler is called at
+most once per change (payments keeps track), inside the transaction that records it, so
+a handler flushes and never commits; an exception undoes the whole change and the event
+is retried.
 """
 
 from collections.abc import Callable
@@ -12,38 +14,44 @@ from dataclasses import dataclass
 from flask import current_app
 
 
-def _nothing(*args, **kwargs):
+def _nothing(event):
     return None
+
+
+def _describe(allocation):
+    return f"{allocation.purpose} #{allocation.row_id}"
 
 
 @dataclass(frozen=True)
 class Purpose:
     name: str
-    #: paid(allocation) — the money arrived.
+    #: paid(Paid): the money arrived.
     paid: Callable = _nothing
-    #: refunded(allocation, amount, refund) — ``amount`` of this allocation went back.
-    refunded: Callable = _nothing
-    #: refund_failed(allocation, amount, refund) — a refund reported earlier did not happen.
-    refund_failed: Callable = _nothing
-    #: disputed(allocation, amount, dispute) — the card holder disputes the charge.
-    disputed: Callable = _nothing
-    #: dispute_closed(allocation, amount, dispute) — ``dispute.status`` is won or lost.
-    dispute_closed: Callable = _nothing
-    #: expired(allocation) — the checkout was abandoned, expired or its payment failed.
+    #: expired(Expired): the checkout will never be paid; let go of what it held.
     expired: Callable = _nothing
-    #: renewed(original_allocation, payment) -> (row_id, description) for the renewal's allocation.
-    renewed: Callable | None = None
-    #: renewal_failed(original_allocation, invoice) — a subscription payment failed.
+    #: new_period(NewPeriod) -> (row_id, description): a later period of a recurring
+    #: payment was paid; name the row it pays for. Required for recurring purposes.
+    new_period: Callable | None = None
+    #: renewal_failed(RenewalFailed): a recurring charge failed.
     renewal_failed: Callable = _nothing
-    #: subscription_updated(original_allocation, subscription) — amount, card or cancel-at changed.
-    subscription_updated: Callable = _nothing
-    #: subscription_cancelled(original_allocation, subscription) — the subscription ended.
-    subscription_cancelled: Callable = _nothing
+    #: recurring_changed(RecurringChanged): amount, next charge, end or arrears changed.
+    recurring_changed: Callable = _nothing
+    #: recurring_ended(RecurringEnded): the series is over.
+    recurring_ended: Callable = _nothing
+    #: refunded(Refunded): part or all of the allocation went back.
+    refunded: Callable = _nothing
+    #: refund_failed(RefundFailed): a refund reported earlier did not happen.
+    refund_failed: Callable = _nothing
+    #: disputed(Disputed): the card holder disputes the charge.
+    disputed: Callable = _nothing
+    #: dispute_closed(DisputeClosed): won or lost.
+    dispute_closed: Callable = _nothing
     #: describe(allocation) -> str, for the treasurer's views and exports.
-    describe: Callable = lambda allocation: f"{allocation.purpose} #{allocation.row_id}"  # noqa: E731
+    describe: Callable = _describe
 
 
 def register_purpose(app, purpose):
+    """Have payments call ``purpose``'s handlers for allocations named ``purpose.name``."""
     registry = app.extensions.setdefault("payment_purposes", {})
     registry[purpose.name] = purpose
 
@@ -53,3 +61,8 @@ def purpose_for(name):
         return current_app.extensions["payment_purposes"][name]
     except KeyError:
         raise LookupError(f"no payment purpose {name!r} is registered") from None
+
+
+def tell(allocation, hook, event):
+    """Call the handler ``hook`` of the allocation's purpose with ``event``."""
+    return getattr(purpose_for(allocation.purpose), hook)(event)

@@ -5,7 +5,7 @@ import json
 from flask import abort, current_app, jsonify, redirect, render_template, request
 
 from core.db import db
-from core.errors import ServiceUnavailable
+from core.errors import error_response, wants_json
 from core.extensions import csrf, limiter
 from payments import bp, inbox, services
 from payments.gateway import WebhookSignatureError, gateway
@@ -60,12 +60,18 @@ def retry(token):
     payment = services.payment_by_token(token)
     if payment is None:
         abort(404)
-    try:
-        url = services.retry_checkout(payment)
-    except ServiceUnavailable as error:
-        db.session.commit()
-        return render_template(
-            "payments/unavailable.html", payment=payment, message=error.message
-        ), 503
+    url = services.retry_checkout(payment)
     db.session.commit()
     return redirect(url, code=303)
+
+
+def checkout_unavailable(error):
+    """Stripe did not open a checkout: say so, and offer to send the same request again.
+
+    The request is already committed (see ``open_checkout``), so the retry is the same one.
+    """
+    if wants_json():
+        return error_response(error.status, error.code, error.message)
+    return render_template(
+        "payments/unavailable.html", token=error.payment_token, message=error.message
+    ), 503

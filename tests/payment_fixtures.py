@@ -34,30 +34,40 @@ class Recorder:
             return [c for c in self.calls if c[0] == kind]
 
     def purpose(self):
-        def paid(allocation):
+        def paid(event):
             if self.before_paid is not None:
-                self.before_paid(allocation)
-            self._add("paid", allocation.row_id, allocation.amount, allocation.fee)
+                self.before_paid(event.allocation)
+            a = event.allocation
+            self._add("paid", a.row_id, a.amount, a.fee)
+            self._add("paid_event", a.row_id, event.first, event.period_start, event.period_end)
 
-        def renewed(original, payment):
+        def new_period(event):
+            original = event.first_allocation
             row_id = original.row_id * 1000 + len(self.of("renewed")) + 1
             self._add("renewed", original.row_id, row_id)
             return row_id, f"renewal {row_id}"
 
+        def changed(event):
+            a = event.allocation
+            self._add("recurring_changed", a.row_id, event)
+
+        def won_or_lost(event):
+            return "won" if event.won else "lost"
+
         return Purpose(
             name="test",
             paid=paid,
-            refunded=lambda a, amount, refund: self._add("refunded", a.row_id, amount),
-            refund_failed=lambda a, amount, refund: self._add("refund_failed", a.row_id, amount),
-            disputed=lambda a, amount, d: self._add("disputed", a.row_id, amount),
-            dispute_closed=lambda a, amount, d: self._add("dispute_closed", a.row_id, d.status),
-            expired=lambda a: self._add("expired", a.row_id),
-            renewed=renewed,
-            renewal_failed=lambda a, invoice: self._add("renewal_failed", a.row_id, invoice["id"]),
-            subscription_updated=lambda a, s: self._add(
-                "subscription_updated", a.row_id, s["status"], s["cancel_at_period_end"]
+            refunded=lambda e: self._add("refunded", e.allocation.row_id, e.amount),
+            refund_failed=lambda e: self._add("refund_failed", e.allocation.row_id, e.amount),
+            disputed=lambda e: self._add("disputed", e.allocation.row_id, e.amount),
+            dispute_closed=lambda e: self._add(
+                "dispute_closed", e.allocation.row_id, won_or_lost(e)
             ),
-            subscription_cancelled=lambda a, s: self._add("subscription_cancelled", a.row_id),
+            expired=lambda e: self._add("expired", e.allocation.row_id),
+            new_period=new_period,
+            renewal_failed=lambda e: self._add("renewal_failed", e.allocation.row_id, e.renewal_id),
+            recurring_changed=changed,
+            recurring_ended=lambda e: self._add("recurring_ended", e.allocation.row_id),
         )
 
 
@@ -85,17 +95,21 @@ def start_payment(app, recorder, stripe_sim):
         language="en",
         parts=None,
         lines=None,
+        every=None,
+        first_charge_at=None,
     ):
+        if mode == "subscription":
+            every = every or "month"
         with app.app_context():
             payment = start_checkout(
-                parts=parts or [Part("test", row_id, amount, description="test thing")],
+                parts or [Part("test", row_id, amount, description="test thing")],
                 lines=lines or [Line("Test thing", amount)],
                 email=email,
                 language=language,
                 success_url=return_url("payments.checkout_return"),
                 cancel_url=absolute_url("core.home"),
-                mode=mode,
-                interval="month" if mode == "subscription" else None,
+                every=every,
+                first_charge_at=first_charge_at,
             )
             db.session.commit()
             open_checkout(payment)

@@ -176,6 +176,7 @@ SESSION_CREATE = schema(
                 "default_tax_rates": Anything(),
                 "invoice_settings": Anything(),
                 "proration_behavior": Enum("create_prorations", "none"),
+                "trial_end": Int(),
             }
         ),
         "customer_creation": Enum("always", "if_required"),
@@ -226,6 +227,12 @@ def create_session(store, ctx, params):
                 "Checkout Session creation.",
                 "expires_at",
             )
+    trial_end = (p.get("subscription_data") or {}).get("trial_end")
+    if trial_end is not None and trial_end < ctx.now + 2 * DAY:
+        raise invalid(
+            "`subscription_data[trial_end]` has to be at least 48 hours in the future.",
+            "subscription_data[trial_end]",
+        )
     checked = _check_line_items(store, mode, p.get("line_items") or [])
     line_items = []
     for li, price, product in checked:

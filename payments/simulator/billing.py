@@ -39,6 +39,7 @@ def start_subscription(store, ctx, cus, pm, card, line_items, currency, data):
     """
     recurring = [li for li in line_items if li["price"]["recurring"]]
     interval = recurring[0]["price"]["recurring"]
+    trial_end = data.get("trial_end")
     sub = store.add(
         objects.subscription(
             ctx.now,
@@ -53,7 +54,15 @@ def start_subscription(store, ctx, cus, pm, card, line_items, currency, data):
         interval=(interval["interval"], interval["interval_count"]),
     )
     sub["currency"] = currency
-    period = (ctx.now, period_end_after(store, sub, 1))
+    if trial_end is not None:
+        # A first charge at a future date: the periods count from the trial's end.
+        extra = store.extra[sub["id"]]
+        extra.update(anchor=trial_end, period=-1, trial_will_end_sent=False)
+        sub.update(status="trialing", trial_start=ctx.now, trial_end=trial_end)
+        sub["billing_cycle_anchor"] = trial_end
+        period = (ctx.now, trial_end)
+    else:
+        period = (ctx.now, period_end_after(store, sub, 1))
     for li in recurring:
         store.add(
             objects.subscription_item(ctx.now, sub["id"], li["price"], li["quantity"], period)
@@ -67,12 +76,38 @@ def start_subscription(store, ctx, cus, pm, card, line_items, currency, data):
         period=(ctx.now, ctx.now),
         sub=sub,
         one_time=[li for li in line_items if not li["price"]["recurring"]],
+        trial=trial_end is not None,
     )
     finalize_invoice(store, ctx, inv)
     sub["latest_invoice"] = inv["id"]
     emit(store, ctx, "customer.subscription.created", sub)
-    pay_invoice(store, ctx, inv, renewal=False)
+    if inv["amount_due"] == 0:
+        settle_unpaid_invoice(store, ctx, inv)  # nothing to charge: paid without a payment
+    else:
+        pay_invoice(store, ctx, inv, renewal=False)
     return sub, inv
+
+
+def settle_unpaid_invoice(store, ctx, inv):
+    """A $0 invoice is paid at once, with no payment (Stripe's first invoice of a trial)."""
+    inv.update(status="paid", attempted=True, auto_advance=False, next_payment_attempt=None)
+    inv["status_transitions"]["paid_at"] = ctx.now
+    emit(store, ctx, "invoice.paid", inv)
+    emit(store, ctx, "invoice.payment_succeeded", inv)
+
+
+def trial_will_end(store, ctx, sub):
+    """``customer.subscription.trial_will_end``, three days before the first charge."""
+    store.extra[sub["id"]]["trial_will_end_sent"] = True
+    emit(store, ctx, "customer.subscription.trial_will_end", sub)
+
+
+def trial_will_end_at(store, sub):
+    """When to announce the trial's end, or None once announced."""
+    extra = store.extra[sub["id"]]
+    if sub["status"] != "trialing" or extra.get("trial_will_end_sent", True):
+        return None
+    return max(sub["trial_end"] - 3 * DAY, sub["trial_start"])
 
 
 def activate(store, sub):
@@ -96,7 +131,9 @@ def period_end_after(store, sub, periods):
     return add_interval(extra["anchor"], interval, count, periods)
 
 
-def new_invoice(store, ctx, cus, *, billing_reason, currency, period, sub=None, one_time=()):
+def new_invoice(
+    store, ctx, cus, *, billing_reason, currency, period, sub=None, one_time=(), trial=False
+):
     inv = store.add(
         objects.invoice(
             ctx.now,
@@ -118,17 +155,18 @@ def new_invoice(store, ctx, cus, *, billing_reason, currency, period, sub=None, 
                 f"{item['quantity']} × {product_name(store, price)} "
                 f"(at {money(price['unit_amount'], currency)} / {every})"
             )
-            lines.append(
-                objects.invoice_line(
-                    inv["id"],
-                    price,
-                    item["quantity"],
-                    description,
-                    (item["current_period_start"], item["current_period_end"]),
-                    sub_id=sub["id"],
-                    item_id=item["id"],
-                )
+            line = objects.invoice_line(
+                inv["id"],
+                price,
+                item["quantity"],
+                description,
+                (item["current_period_start"], item["current_period_end"]),
+                sub_id=sub["id"],
+                item_id=item["id"],
             )
+            if trial:
+                line.update(amount=0, description=f"Trial period for {product_name(store, price)}")
+            lines.append(line)
     for li in one_time:
         lines.append(
             objects.invoice_line(
@@ -242,6 +280,8 @@ def renew_subscription(store, ctx, sub):
     start, end = ctx.now, period_end_after(store, sub, extra["period"] + 1)
     for item in items_of(store, sub):
         item.update(current_period_start=start, current_period_end=end)
+    if sub["status"] == "trialing":
+        sub["status"] = "active"  # the trial is over; _follow_invoices says if it is paid
     inv = new_invoice(
         store,
         ctx,

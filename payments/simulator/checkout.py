@@ -112,8 +112,12 @@ def _pay_subscription_session(store, ctx, session, cus, card, email, name, addr)
         session["currency"],
         store.extra[session["id"]].get("subscription_data") or {},
     )
-    before = billing.activate(store, sub)
     session.update(subscription=sub["id"], invoice=inv["id"])
+    if sub["status"] == "trialing":
+        # The first charge comes at the trial's end; nothing is paid now.
+        _complete_session(store, ctx, session, cus, email, name, addr, "no_payment_required")
+        return
+    before = billing.activate(store, sub)
     _complete_session(store, ctx, session, cus, email, name, addr, "paid")
     emit_update(store, ctx, "customer.subscription.updated", sub, before)
 
@@ -166,6 +170,10 @@ def run_due(store, ctx):
             "subscription", lambda o, x: o["status"] in ("active", "past_due", "trialing")
         ):
             end = billing.items_of(store, sub)[0]["current_period_end"]
+            announce = billing.trial_will_end_at(store, sub)
+            if announce is not None and announce <= now:
+                due.append((announce, store.order[sub["id"]], billing.trial_will_end, sub))
+                continue
             cancel_at = sub["cancel_at"]
             if cancel_at is not None and cancel_at <= end:
                 if cancel_at <= now:

@@ -6,13 +6,13 @@ from pathlib import Path
 import pytest
 
 from core import create_app
-from tests.conftest import testing_environ
+from tests.conftest import testing_environ as environ_for_tests
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def build(features):
-    return create_app(config={"FEATURES": features}, environ=testing_environ())
+    return create_app(config={"FEATURES": features}, environ=environ_for_tests())
 
 
 def rules(app):

@@ -128,7 +128,7 @@ def test_cancelling_in_the_portal_ends_the_subscription(app, client, give, strip
     )
     assert done.status_code == 303
     gift = gift_row(app)
-    assert gift.status == MonthlyStatus.active and gift.cancel_at_period_end
+    assert gift.status == MonthlyStatus.active and gift.ends_at_period_end
     assert "Ends at the end of this month" in client.get(f"/donate/manage/{token}").get_data(
         as_text=True
     )

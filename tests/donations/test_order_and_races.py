@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from core.db import db
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt
 from payments import services as payments
-from payments.gateway import PaymentProviderUnavailable
+from payments.gateway import PaymentProviderUnavailable, gateway
 from payments.models import Payment, Refund
 from tests.helpers import Mailbox
 
@@ -43,7 +43,7 @@ def test_a_refund_applied_by_the_webhook_meanwhile_is_not_applied_again(
         db.session.commit()
         assert refund.applied_at is None  # this session now holds a copy saying "not applied"
         attempt_params = refund.payment.attempts[-1].params
-        result = payments.gateway().create_refund(attempt_params, refund.payment.attempts[-1].key)
+        result = gateway().create_refund(attempt_params, refund.payment.attempts[-1].key)
         with app.app_context():  # meanwhile a webhook worker applies it and commits
             payments.sync_refund(result)
             db.session.commit()
@@ -130,7 +130,7 @@ def test_late_news_of_a_failed_renewal_changes_nothing_once_it_is_paid(
     stripe_sim.advance(days=31)
     gift = gift_row(app)
     assert gift.status == MonthlyStatus.past_due
-    failed_invoice = gift.last_failed_invoice
+    failed_invoice = gift.last_failed_renewal
     # The donor fixes the card: Stripe retries the invoice and it is paid.
     stripe_sim.call("POST", f"/subscriptions/{gift.subscription_id}/card", card="success")
     assert gift_row(app).status == MonthlyStatus.active
