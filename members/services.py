@@ -45,6 +45,7 @@ from members.models import (
 from members.validation import address_problems, text_problem
 from payments import services as payments
 from payments.checkout import FIRST_CHARGE_LEAD
+from payments.imported import recurring_started
 
 PURPOSE = "membership"
 
@@ -458,8 +459,6 @@ def checkout_expires_at(dues):
 
 def dues_for_return(session_id):
     """The dues a Checkout paid, recorded on the spot if it was paid (the success page)."""
-    from payments.imported import recurring_started
-
     payment = payments.confirm_on_return(session_id)
     if payment is None:
         return None
@@ -623,7 +622,7 @@ def turn_auto_renew_on(membership, user):
     if not can_turn_auto_renew_on(membership):
         raise Conflict(_l("Auto-renew cannot be turned on for this membership now."))
     series = recurring_payment(membership)
-    if series is not None and series.subscription_id and membership.renews_on is None:
+    if series is not None and recurring_started(series) and membership.renews_on is None:
         payments.resume_recurring(series)
         membership.auto_renew = True
         membership.renews_on = membership.ends_on
@@ -664,7 +663,7 @@ def turn_auto_renew_off(membership):
     if not membership.auto_renew:
         return membership
     series = recurring_payment(membership)
-    if series is not None and series.subscription_id:
+    if series is not None and recurring_started(series):
         payments.stop_recurring(series)
     membership.auto_renew = False
     membership.renews_on = None
@@ -675,9 +674,12 @@ def turn_auto_renew_off(membership):
 def card_update_url(membership, return_to):
     """Stripe's page where the member fixes the card their renewals are charged to."""
     series = recurring_payment(membership)
-    if series is None or not series.customer_id:
-        raise Conflict(_l("There is no card on file for this membership."))
-    return payments.portal_url(series, return_to)
+    try:
+        if series is None:
+            raise LookupError("no series")
+        return payments.portal_url(series, return_to)
+    except LookupError:
+        raise Conflict(_l("There is no card on file for this membership.")) from None
 
 
 # -- the member's own choices ----------------------------------------------------------------
