@@ -265,8 +265,9 @@ def staff_import():
 @bp.route("/treasurer/members/good-standing")
 @role_required("treasurer")
 def staff_good_standing():
-    form = RecordDateForm(formdata=request.args if request.args else None)
-    if not request.args:
+    asked = "record_date" in request.args
+    form = RecordDateForm(formdata=request.args if asked else None)
+    if not asked:
         form.record_date.data = dates.today()
         return _render("members/staff/good_standing.html", form=form, rows=None)
     if not form.validate():
