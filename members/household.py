@@ -14,7 +14,7 @@ from core.errors import Conflict, NotFound, ValidationError
 from core.mail.services import normalise_email, queue_email
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
-from members.models import HouseholdMember, Membership
+from members.models import HouseholdMember
 from members.validation import text_problem
 
 #: Invitations are accepted within this many seconds (two weeks).
@@ -134,7 +134,3 @@ def leave(user):
 def members_of(membership):
     """The adults of a household: the holder first, then whoever accepted or is invited."""
     return [h for h in membership.household if h.removed_at is None]
-
-
-def holder_of(membership_id):
-    return db.session.get(Membership, membership_id)

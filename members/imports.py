@@ -131,7 +131,11 @@ def check(data, *, progress=None):
     raw = data if isinstance(data, bytes) else data.encode()
     result.digest = hashlib.sha256(raw).hexdigest()
     tiers = {t.slug: t for t in db.session.scalars(sa.select(Tier))}
-    lines = [(reader.line_num, values) for values in reader]
+    # A quoted cell may span lines: each row is named by the line it starts on.
+    lines, start = [], 2
+    for values in reader:
+        lines.append((start, values))
+        start = reader.line_num + 1
     if len(lines) > MAX_ROWS:
         result.problems.append(
             Problem(

@@ -1,6 +1,7 @@
 """Joining and renewing, the member's own area, and household invitations."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
@@ -273,7 +274,7 @@ def auto_renew():
         flash(
             _(
                 "Auto-renew is off. Your membership stays current until %(date)s.",
-                date=membership.ends_on,
+                date=format_date(membership.ends_on, "long"),
             ),
             "success",
         )

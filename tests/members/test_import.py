@@ -160,3 +160,75 @@ def test_staff_import_through_the_screen_shows_each_problem(app, client, tiers, 
     assert "Nothing was imported: 1 problems" in page
     assert "<td>3</td><td>name</td>" in page
     assert count(app, Membership) == 0
+
+
+def test_an_imported_auto_renewal_renews_through_its_existing_subscription(
+    app, tiers, tmp_path, stripe_sim
+):
+    """A member who auto-renewed in the old system keeps their Stripe subscription."""
+    from datetime import timedelta
+
+    from core import clock
+    from members import dates
+    from payments.gateway import gateway
+
+    # The old system's subscription, made at Stripe without us.
+    with app.app_context():
+        session = gateway().create_checkout_session(
+            {
+                "mode": "subscription",
+                "line_items": [
+                    {
+                        "price_data": {
+                            "currency": "cad",
+                            "unit_amount": 5000,
+                            "product_data": {"name": "Old membership"},
+                            "recurring": {"interval": "year"},
+                        },
+                        "quantity": 1,
+                    }
+                ],
+                "success_url": "http://127.0.0.1/done",
+                "customer_email": "old@example.org",
+            },
+            "old-system-1",
+        )
+    stripe_sim.pay(session["id"])
+    with app.app_context():
+        paid = gateway().retrieve_checkout_session(session["id"])
+        customer, subscription = paid["customer"], paid["subscription"]
+        today = dates.today()
+    ends_on = dates.add_years(today)
+    path = tmp_path / "members.csv"
+    path.write_text(
+        csv_text(
+            [[*good_row(1)[:3], ends_on.isoformat(), *good_row(1)[4:], customer, subscription]],
+            header=[*HEADER, "stripe_customer_id", "stripe_subscription_id"],
+        )
+    )
+    result = app.test_cli_runner().invoke(args=["members", "import", str(path)])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        membership = db.session.scalar(sa.select(Membership))
+        assert membership.auto_renew and membership.recurring_payment_id is not None
+        seconds = int((dates.local_noon(ends_on + timedelta(days=2)) - clock.now()).total_seconds())
+    stripe_sim.advance(seconds=seconds)
+    with app.app_context():
+        membership = db.session.scalar(sa.select(Membership))
+        assert membership.ends_on == dates.add_years(ends_on)
+        assert membership.status == MembershipStatus.current
+
+
+def test_malformed_stripe_ids_are_refused(app, tiers, tmp_path):
+    path = tmp_path / "members.csv"
+    path.write_text(
+        csv_text(
+            [[*good_row(1), "cus_abc123456", "not-a-subscription"]],
+            header=[*HEADER, "stripe_customer_id", "stripe_subscription_id"],
+        )
+    )
+    result = app.test_cli_runner().invoke(args=["members", "import", str(path)])
+    assert "Line 2 (stripe_subscription_id): A Stripe subscription id looks like sub_" in (
+        result.output
+    )
+    assert count(app, Membership) == 0

@@ -145,3 +145,43 @@ def test_more_tiers_add_no_query(app, client, tiers):
             )
         db.session.commit()
     assert len(queries_for(app, client, "/join")) == before
+
+
+def test_the_shop_can_sell_a_membership_as_one_part_of_its_own_checkout(
+    app, tiers, stripe_sim, recorder, make_user
+):
+    """``dues_part`` gives the shop a part for its cart; paying it starts the membership."""
+    from core.accounts.models import User
+    from core.urls import absolute_url
+    from members import services
+    from payments import services as payments
+
+    make_user(email="buyer@example.org", name="Bea Buyer")
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "buyer@example.org"))
+        tier = services.tier_by_slug("individual")
+        dues, part, line = services.dues_part(
+            user,
+            tier,
+            mondial_format="digital",
+            language="en",
+        )
+        issue = payments.Part("test", 7, 1500, description="Mondial no. 12")
+        payment = payments.start_checkout(
+            [part, issue],
+            lines=[line, payments.Line("Mondial no. 12", 1500)],
+            email=user.email,
+            language="en",
+            success_url=payments.return_url("payments.checkout_return"),
+            cancel_url=absolute_url("core.home"),
+        )
+        dues.payment_id = payment.id
+        db.session.commit()
+        payments.open_checkout(payment)
+        session_id = payment.checkout_session_id
+        db.session.commit()
+    stripe_sim.pay(session_id)
+    membership = membership_row(app, "buyer@example.org")
+    assert membership.status == MembershipStatus.current
+    assert membership.ends_on == dates.add_years(today(app))
+    assert [c[0] for c in recorder.calls if c[0] == "paid"] == ["paid"]
