@@ -5,7 +5,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from core import clock
+from core import clock, throttle
 from core.accounts.services import start_session
 from core.db import db
 from core.errors import DomainError
@@ -147,12 +147,18 @@ def _came_back(token, viewer, form):
 def _start(form, tier, viewer):
     user = viewer
     if user is None:
-        user, created = services.account_for_joining(
-            email=form.email.data,
-            password=form.password.data,
-            name=form.name.data,
-            language=current_language(),
-        )
+        # A wrong password for an address in use counts as a failed sign-in.
+        throttle.refuse_if_exhausted("login", form.email.data)
+        try:
+            user, created = services.account_for_joining(
+                email=form.email.data,
+                password=form.password.data,
+                name=form.name.data,
+                language=current_language(),
+            )
+        except services.AddressInUse:
+            throttle.count_attempt("login", form.email.data)
+            raise
         if user.is_verified and not created:
             # They typed the password of their confirmed account: sign them in.
             session.clear()
