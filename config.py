@@ -4,6 +4,7 @@ Business settings that staff change (tiers, prices, funds, limits) live in the d
 only what differs between machines or must stay secret is read here.
 """
 
+import hashlib
 import os
 import secrets
 from datetime import timedelta
@@ -115,6 +116,9 @@ class Config:
     FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer")
 
     WORKER_IDLE_SECONDS = 5
+    #: Development and testing: the file through which every process shares the simulated
+    #: clock (see core.clock). None in production, where time is real.
+    CLOCK_FILE = None
     PROXY_COUNT = 0  # reverse proxies in front of the app whose X-Forwarded-* we trust
 
     @classmethod
@@ -194,6 +198,9 @@ class DevelopmentConfig(Config):
             settings["STRIPE_API_BASE"] = settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        settings["CLOCK_FILE"] = environ.get("CLOCK_FILE") or str(
+            BASE_DIR / "instance" / "clock.json"
+        )
         return settings
 
 
@@ -223,6 +230,11 @@ class TestingConfig(Config):
         settings["STRIPE_SECRET_KEY"] = settings["STRIPE_SECRET_KEY"] or "sk_test_simulator"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
+        # One clock file per test database, so that two test runs side by side keep apart.
+        database = hashlib.sha256(settings["SQLALCHEMY_DATABASE_URI"].encode()).hexdigest()[:12]
+        settings["CLOCK_FILE"] = environ.get("CLOCK_FILE") or str(
+            BASE_DIR / "instance" / f"clock-test-{database}.json"
+        )
         return settings
 
 

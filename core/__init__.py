@@ -10,7 +10,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import i18n, security
+from core import clock, i18n, security
 from core.admin import add_view, init_admin
 from core.api import init_api
 from core.db import db
@@ -30,9 +30,13 @@ def create_app(config=None, environ=None):
     app.config.update(settings)
     _configure_logging(app)
     _prepare_instance(app)
+    if app.config.get("CLOCK_FILE") and app.config["APP_ENV"] != "production":
+        clock.share_through(app.config["CLOCK_FILE"])
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
     app.before_request(security.check_input)
     register_extensions(app)
+    if app.config["APP_ENV"] == "development":
+        _sqlite_begin_immediate(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_features(app)
@@ -74,6 +78,28 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+
+def _sqlite_begin_immediate(app):
+    """On SQLite in development, take the write lock when a transaction begins.
+
+    SQLite has no row locks, and a transaction that read before another process wrote
+    cannot write afterwards ("database is locked", at once). Beginning IMMEDIATE makes the
+    app, the worker and the CLI of ``make run`` wait their turn, as row locks do on
+    PostgreSQL. (Tests keep SQLite's default: some hold two sessions in one thread.)
+    """
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name != "sqlite":
+        return
+
+    @sa.event.listens_for(engine, "connect")
+    def _no_implicit_begin(dbapi_connection, connection_record):
+        dbapi_connection.isolation_level = None
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def register_extensions(app):

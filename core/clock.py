@@ -2,20 +2,68 @@
 
 Everything that stamps or compares times calls :func:`now`, never ``datetime.now``,
 so a test can advance days (subscriptions renew, tokens expire) without waiting.
-The offset lives in this process only; it exists for development and tests.
+
+In development and testing the offset is shared by every process of the installation
+(the app, ``flask worker run``, other CLI commands, the simulator) through a small file
+(``CLOCK_FILE``, under ``instance/``): moving the simulator's clock moves them all. In
+production there is no file and the clock is real time.
 """
 
+import json
+import os
+import tempfile
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 _offset = timedelta(0)
 _frozen = None
+_shared = None  # the file every process reads the offset from, when sharing
+_seen = None  # (the file's stat signature, the offset it held)
+
+
+def share_through(path):
+    """Read and write the offset in the file at ``path`` (development and testing)."""
+    global _shared, _seen
+    _shared = Path(path) if path else None
+    _seen = None
+
+
+def _current_offset():
+    global _seen
+    if _shared is None:
+        return _offset
+    try:
+        stat = os.stat(_shared)
+    except FileNotFoundError:
+        return timedelta(0)
+    signature = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    if _seen is None or _seen[0] != signature:
+        try:
+            seconds = json.loads(_shared.read_text())["offset"]
+        except (OSError, ValueError, KeyError, TypeError):
+            seconds = 0
+        _seen = (signature, timedelta(seconds=seconds))
+    return _seen[1]
+
+
+def _store_offset(offset):
+    global _offset
+    _offset = offset
+    if _shared is None:
+        return
+    _shared.parent.mkdir(parents=True, exist_ok=True)
+    # Written whole, then renamed: a reader never sees half a file.
+    fd, temporary = tempfile.mkstemp(dir=_shared.parent, prefix=".clock-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump({"offset": offset.total_seconds()}, handle)
+    os.replace(temporary, _shared)
 
 
 def now():
     """Return the current time as an aware UTC datetime."""
     if _frozen is not None:
         return _frozen
-    return datetime.now(UTC) + _offset
+    return datetime.now(UTC) + _current_offset()
 
 
 def timestamp():
@@ -24,27 +72,26 @@ def timestamp():
 
 
 def offset_seconds():
-    return int(_offset.total_seconds())
+    return int(_current_offset().total_seconds())
 
 
 def set_offset(seconds):
     """Put the clock ``seconds`` ahead of real time (the simulator shares its offset)."""
-    global _offset
-    _offset = timedelta(seconds=seconds)
+    _store_offset(timedelta(seconds=seconds))
 
 
 def advance(**delta):
     """Move the clock forward, e.g. ``advance(days=31)``."""
-    global _offset, _frozen
+    global _frozen
     step = timedelta(**delta)
     if _frozen is not None:
         _frozen = _frozen + step
     else:
-        _offset = _offset + step
+        _store_offset(_current_offset() + step)
 
 
 def freeze(at):
-    """Stop the clock at the aware datetime ``at``."""
+    """Stop the clock at the aware datetime ``at`` (in this process only)."""
     global _frozen
     if at.tzinfo is None:
         raise ValueError("freeze() needs an aware datetime")
@@ -53,6 +100,12 @@ def freeze(at):
 
 def reset():
     """Return to real time."""
-    global _offset, _frozen
+    global _offset, _frozen, _seen
     _offset = timedelta(0)
     _frozen = None
+    _seen = None
+    if _shared is not None:
+        try:
+            _shared.unlink()
+        except FileNotFoundError:
+            pass

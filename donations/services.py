@@ -310,6 +310,13 @@ def change_monthly_amount(gift, new_amount):
     return gift
 
 
+def refresh_monthly_gift(gift):
+    """Bring the gift up to date with what the donor just did in the portal."""
+    if gift.subscription_id:
+        payments.refresh_recurring(_first_payment(gift))
+    return gift
+
+
 def portal_url(gift, return_to):
     """A page where the donor updates the card or cancels the monthly gift."""
     if not gift.customer_id:

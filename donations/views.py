@@ -21,6 +21,7 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
+from core.urls import absolute_url
 from donations import bp, receipts, services
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
@@ -188,8 +189,18 @@ def change_amount(token):
 def portal(token):
     """Stripe's customer portal: update the card or cancel the monthly gift."""
     gift = services.gift_from_manage_token(token)
-    url = services.portal_url(gift, services.manage_url(gift))
+    url = services.portal_url(gift, absolute_url("donations.portal_return", token=token))
     return redirect(url, code=303)
+
+
+@bp.route("/donate/manage/<token>/back")
+@limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
+def portal_return(token):
+    """Back from the portal: show the gift as the donor just left it, not as it was."""
+    gift = services.gift_from_manage_token(token)
+    services.refresh_monthly_gift(gift)
+    db.session.commit()
+    return redirect(url_for("donations.manage", token=token))
 
 
 @bp.route("/receipts/<token>.pdf")

@@ -324,11 +324,11 @@ def confirm_on_return(session_id):
     needs a person is shown as still being confirmed, the worker keeps the error.
     """
     try:
-        return confirm_checkout(session_id)
+        with db.session.begin_nested():  # undoes only its own writes, not the caller's
+            return confirm_checkout(session_id)
     except ObjectMissing:
         return None
     except AmountMismatch:
-        db.session.rollback()
         log.error("Checkout %s needs a person: the amount differs", session_id)
         return db.session.scalar(
             sa.select(Payment).where(Payment.checkout_session_id == session_id)

@@ -38,6 +38,12 @@ def payouts_command():
     click.echo(f"Fetched {done} payouts.")
 
 
+def handle_events_task():
+    from payments.inbox import work_task
+
+    work_task()
+
+
 def sync_events_task():
     from payments.inbox import catch_up
 
@@ -67,12 +73,19 @@ def sim_run(port, host, app_url):
     app_url = (app_url or current_app.config["BASE_URL"]).rstrip("/")
 
     def share_clock(offset):
-        # The app keeps its own clock; tell it where the simulator's is now.
+        # Every process of the app reads the shared clock file; an app started with
+        # another instance folder is told over HTTP as well.
+        from core import clock
+
+        clock.set_offset(offset)
         try:
             requests.post(f"{app_url}/_sim/clock", json={"offset": offset}, timeout=5)
         except requests.RequestException as error:
             click.echo(f"Could not move the app's clock: {error}", err=True)
 
+    from core import clock
+
+    clock.set_offset(0)  # a fresh simulator starts at real time; so does every process of the app
     run(
         host=host,
         port=port,
@@ -87,6 +100,7 @@ def register(app):
     from core.worker import register_task
 
     add_command(app, payments_cli)
+    register_task(app, "payments.inbox", timedelta(seconds=1), handle_events_task)
     register_task(app, "payments.sync", timedelta(minutes=5), sync_events_task)
     register_task(app, "payments.payouts", timedelta(minutes=1), sync_payouts_task)
     if app.config["APP_ENV"] != "production":

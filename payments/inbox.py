@@ -1,28 +1,37 @@
-"""The event inbox: store each Stripe event once by its id, then handle it.
+"""The event inbox: the webhook stores each Stripe event once by its id; the worker handles it.
 
-Store, then handle: the webhook inserts the event (a duplicate insert does nothing) and
-commits; it handles the event in a second transaction that starts by locking the event's
-row, so two deliveries of one event apply it once; a failure is written on the row in a
-third transaction and Stripe is answered 500 so it retries.
+Store, answer, then handle. The webhook checks the signature, inserts the event (a
+duplicate insert does nothing), commits and answers 200 at once. The worker
+(:func:`work`) claims due events with ``FOR UPDATE SKIP LOCKED``, oldest first and never
+ahead of an earlier unhandled event about the same object, and handles each in its own
+transaction. A failure is written on the row and retried with back-off; after
+:data:`MAX_ATTEMPTS` the event is given up (the treasurer sees it, and :func:`replay`
+makes it due again). The worker finds its work in our table alone, never by asking Stripe.
 
-Handlers take only the object's id and type from the event and read the object's current
-state from Stripe. That makes an event rendered in another API version a mere pointer,
-and makes duplicates, late and out-of-order events converge on the same end state.
+Handlers take only the object's id from the event and read its current state from
+Stripe. That makes an event rendered in another API version a mere pointer, and makes
+duplicates, late and out-of-order events converge on the same end state. An event about
+something this app never created is acknowledged from our own rows, without asking Stripe.
 """
 
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import aliased
 
-from core import clock
+from core import audit, clock
 from core.db import db, is_postgres, locked
+from core.errors import Conflict, NotFound
 from core.settings import get_setting, set_setting
 from payments import checkout, payouts, recurring, refunds
 from payments.gateway import API_VERSION, ObjectMissing, gateway
-from payments.models import StripeEvent
+from payments.models import Payment, StripeAttempt, StripeEvent
+from payments.recording import payment_id_in
 
 log = logging.getLogger(__name__)
 
@@ -31,63 +40,169 @@ SYNC_OVERLAP = timedelta(minutes=10)
 #: Stripe lists events for 30 days.
 EVENT_RETENTION = timedelta(days=30)
 SYNC_CURSOR = "payments.events_synced_until"
+#: Stripe's ids are at most 255 characters; so is our column.
+MAX_ID_LENGTH = 255
+#: Tries before an event is given up (about a day and a half of back-off in all).
+MAX_ATTEMPTS = 8
+#: Events the worker handles in one run of its task.
+BATCH = 200
 
 
 class MalformedEvent(ValueError):
-    pass
+    """Not shaped like a Stripe event: refused before it is stored (a 400)."""
+
+
+class UnusableEvent(ValueError):
+    """A stored event whose object can never be handled: given up at once."""
+
+
+def _text_ok(value, limit):
+    if not isinstance(value, str) or not value or len(value) > limit or "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800"
+        return False
+    return True
 
 
 def check_event(event):
-    """The parts of an event we rely on; MalformedEvent if it is not shaped like one."""
+    """The parts of an event we rely on; MalformedEvent if it cannot even be stored."""
     try:
         event_id = event["id"]
         event_type = event["type"]
         created = datetime.fromtimestamp(int(event["created"]), UTC)
-        obj = event["data"]["object"]
+        data = event["data"]
+        obj = data["object"] if isinstance(data, dict) else None
     except (KeyError, TypeError, ValueError, OverflowError, OSError) as error:
-        raise MalformedEvent(f"not a Stripe event: {error}") from None
-    if not isinstance(event_id, str) or not isinstance(event_type, str):
-        raise MalformedEvent("not a Stripe event: id and type must be strings")
+        raise MalformedEvent(f"not a Stripe event: {error!r}") from None
+    if not _text_ok(event_id, MAX_ID_LENGTH) or not _text_ok(event_type, 100):
+        raise MalformedEvent("not a Stripe event: id and type must be short strings")
+    try:
+        json.dumps(event, ensure_ascii=False).encode("utf-8")
+    except (UnicodeEncodeError, ValueError) as error:
+        raise MalformedEvent(f"not storable: {error}") from None
     return event_id, event_type, created, obj
 
 
+def _object_id(obj):
+    value = obj.get("id") if isinstance(obj, dict) else None
+    return value if _text_ok(value, MAX_ID_LENGTH) else None
+
+
 def store_event(event, source="webhook"):
-    """Insert the event unless its id is already stored; True if it was new."""
+    """Insert the event unless its id is already stored; True if it was new. Flushes only."""
     event_id, event_type, created, obj = check_event(event)
+    now = clock.now()
+    version = event.get("api_version")
     values = {
         "id": event_id,
         "type": event_type,
         "created": created,
-        "api_version": event.get("api_version"),
+        "api_version": version[:50] if isinstance(version, str) else None,
         "livemode": bool(event.get("livemode")),
-        "object_id": obj.get("id") if isinstance(obj, dict) else None,
+        "object_id": _object_id(obj),
         "payload": event,
         "source": source,
-        "received_at": clock.now(),
+        "received_at": now,
         "attempts": 0,
+        "next_attempt_at": now,
     }
     insert = pg_insert if is_postgres() else sqlite_insert
     statement = insert(StripeEvent).values(**values).on_conflict_do_nothing(index_elements=["id"])
     return db.session.execute(statement).rowcount == 1
 
 
-def process_event(event_id):
-    """Handle a stored event once; returns its outcome. The caller commits or rolls back."""
-    event = locked(sa.select(StripeEvent).where(StripeEvent.id == event_id)).first()
-    if event is None:
-        raise LookupError(event_id)
-    if event.processed_at is not None:
-        return "duplicate"
+def receive(event, source="webhook"):
+    """The webhook's store step: store the event and commit; the worker handles it."""
+    new = store_event(event, source)
+    db.session.commit()
+    return new
+
+
+# -- the worker ------------------------------------------------------------------------------
+
+
+def backoff(attempts):
+    """How long to wait after the ``attempts``-th failure: 30 s, 2 min, 8 min, … 8 h at most."""
+    return timedelta(seconds=min(30 * 4 ** (attempts - 1), 8 * 3600))
+
+
+def _claim_next(now, skip=()):
+    """Lock the next due event whose object has no earlier event still to handle."""
+    earlier = aliased(StripeEvent)
+    waiting = sa.and_(earlier.processed_at.is_(None), earlier.given_up_at.is_(None))
+    before = sa.or_(
+        earlier.created < StripeEvent.created,
+        sa.and_(
+            earlier.created == StripeEvent.created, earlier.received_at < StripeEvent.received_at
+        ),
+    )
+    query = (
+        sa.select(StripeEvent)
+        .where(
+            StripeEvent.processed_at.is_(None),
+            StripeEvent.given_up_at.is_(None),
+            StripeEvent.next_attempt_at <= now,
+            StripeEvent.id.not_in(skip) if skip else sa.true(),
+            ~sa.exists().where(
+                earlier.object_id == StripeEvent.object_id,
+                earlier.id != StripeEvent.id,
+                waiting,
+                before,
+            ),
+        )
+        .order_by(StripeEvent.created, StripeEvent.received_at, StripeEvent.id)
+        .limit(1)
+    )
+    if is_postgres():
+        query = query.with_for_update(skip_locked=True, of=StripeEvent)
+    else:
+        query = query.with_for_update()
+    return db.session.scalars(query.execution_options(populate_existing=True)).first()
+
+
+def work(limit=BATCH):
+    """Handle due events, one transaction each; return ``(handled, failed)``.
+
+    Safe to run in several processes at once: each claims its event with ``SKIP LOCKED``.
+    """
+    handled = failed = 0
+    tried = []
+    while handled + failed < limit:
+        event = _claim_next(clock.now(), skip=tried)
+        if event is None:
+            db.session.rollback()
+            break
+        event_id = event.id
+        tried.append(event_id)
+        try:
+            handle(event)
+            db.session.commit()  # the worker's commit, one per event
+            handled += 1
+        except Exception as error:
+            db.session.rollback()
+            log.exception("Stripe event %s failed", event_id)
+            record_failure(event_id, error)
+            db.session.commit()
+            failed += 1
+    return handled, failed
+
+
+def handle(event):
+    """Apply a claimed event; the caller commits. Records the outcome on the row."""
     event.attempts += 1
     handler = HANDLERS.get(event.type)
+    obj = (event.payload.get("data") or {}).get("object")
     if handler is None:
         outcome = "ignored"
+    elif event.object_id is None or not isinstance(obj, dict):
+        raise UnusableEvent("the event's object has no id")
+    elif not _maybe_ours(event, obj):
+        outcome = "unknown_object"
     else:
-        obj = event.payload["data"]["object"]
         if event.api_version and event.api_version != API_VERSION:
-            log.info(
-                "Event %s is in API version %s; using it as a pointer", event.id, event.api_version
-            )
+            log.info("Event %s is in API version %s; a pointer", event.id, event.api_version)
         try:
             with db.session.begin_nested():  # undo what the handler wrote if it gives up
                 result = handler(obj)
@@ -95,21 +210,26 @@ def process_event(event_id):
             result = None  # Stripe itself has no such object: nothing of ours to change
         outcome = "applied" if result is not None else "unknown_object"
     event.processed_at = clock.now()
+    event.next_attempt_at = None
     event.outcome = outcome
     event.last_error = None
     return outcome
 
 
 def record_failure(event_id, error):
-    """Write a handler's failure on the event row, in a transaction of its own."""
-    db.session.execute(
-        sa.update(StripeEvent)
-        .where(StripeEvent.id == event_id)
-        .values(
-            attempts=StripeEvent.attempts + 1,
-            last_error=describe_error(error)[:4000],
-        )
-    )
+    """Write a failure on the event row: due again after a back-off, or given up."""
+    event = db.session.get(StripeEvent, event_id)
+    if event is None:
+        return
+    now = clock.now()
+    event.attempts += 1  # the handler's own count was rolled back with what it wrote
+    event.last_error = describe_error(error)[:4000]
+    if isinstance(error, UnusableEvent) or event.attempts >= MAX_ATTEMPTS:
+        event.given_up_at = now
+        event.next_attempt_at = None
+        log.error("Stripe event %s given up after %s attempts", event_id, event.attempts)
+    else:
+        event.next_attempt_at = now + backoff(event.attempts)
 
 
 def describe_error(error):
@@ -120,27 +240,74 @@ def describe_error(error):
     return text
 
 
-def receive(event, source="webhook"):
-    """Store and handle one event with the three-transaction discipline; re-raises failures."""
-    store_event(event, source)
-    db.session.commit()
-    try:
-        outcome = process_event(event["id"])
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        log.exception("Stripe event %s failed", event.get("id"))
-        try:
-            record_failure(event["id"], error)
-            db.session.commit()
-        except Exception:  # the database itself is gone; Stripe will retry
-            db.session.rollback()
-        raise
-    return outcome
+def replay(event_id):
+    """Make a failed or given-up event due now, with its attempts counted afresh.
+
+    For the treasurer's screen; the caller commits. NotFound for an unknown id, Conflict
+    for an event already handled.
+    """
+    event = locked(sa.select(StripeEvent).where(StripeEvent.id == event_id)).first()
+    if event is None:
+        raise NotFound()
+    if event.processed_at is not None:
+        raise Conflict(_l("This event was handled already."))
+    event.given_up_at = None
+    event.attempts = 0
+    event.next_attempt_at = clock.now()
+    audit.record("stripe_event.replayed", None, data={"event": event_id})
+    return event
 
 
-def _obj_id(obj):
-    return obj["id"]
+def work_task():
+    """The worker's periodic task: handle what the webhook stored."""
+    work()
+
+
+# -- is it ours? -----------------------------------------------------------------------------
+
+
+def _known(column, value):
+    return bool(value) and db.session.scalar(sa.select(sa.exists().where(column == value)))
+
+
+def _names_our_payment(metadata):
+    payment_id = payment_id_in(metadata)
+    return payment_id is not None and _known(Payment.id, payment_id)
+
+
+def _maybe_ours(event, obj):
+    """False when our own rows show the object is not ours; True when it is or may be.
+
+    An event in another API version may lack the fields that tell: it is a pointer, and
+    its handler asks Stripe.
+    """
+    kind = event.type.split(".")[0]
+    object_id = obj["id"]
+    if kind == "checkout":
+        ours = (
+            _known(Payment.checkout_session_id, object_id)
+            or _known(StripeAttempt.result_id, object_id)
+            or (
+                _names_our_payment(obj.get("metadata"))
+                and obj.get("client_reference_id") == f"payment-{payment_id_in(obj['metadata'])}"
+            )
+        )
+    elif kind == "invoice":
+        subscription_id, metadata = recurring.subscription_of(obj)
+        ours = (
+            _known(Payment.invoice_id, object_id)
+            or _known(Payment.subscription_id, subscription_id)
+            or _names_our_payment(metadata)
+        )
+    elif kind == "customer":  # customer.subscription.*
+        ours = _known(Payment.subscription_id, object_id) or _names_our_payment(obj.get("metadata"))
+    elif kind == "payment_intent":
+        ours = _known(Payment.payment_intent_id, object_id) or _names_our_payment(
+            obj.get("metadata")
+        )
+    else:
+        return True  # charges, refunds, disputes and payouts: their handlers look further
+    return ours or (event.api_version not in (None, API_VERSION))
 
 
 HANDLERS = {
@@ -181,11 +348,14 @@ HANDLERS = {
 }
 
 
+# -- catching up on events that never arrived -------------------------------------------------
+
+
 def catch_up(progress=None):
-    """Fetch events Stripe has that we never received and handle them; also retry failed ones.
+    """Store events Stripe has that never reached the webhook, then handle what is due.
 
     Returns ``(fetched, new, failed)``. Safe to run from several places at once: storing
-    is by event id and handling locks the event's row.
+    is by event id and the worker claims each event under a lock.
     """
     now = clock.now()
     cursor = get_setting(SYNC_CURSOR)
@@ -197,49 +367,20 @@ def catch_up(progress=None):
     since = max(since, now - EVENT_RETENTION)
     events = list(gateway().events_since(since.timestamp()))
     db.session.rollback()  # nothing to hold while Stripe pages through
-    known = (
-        set(
-            db.session.scalars(
-                sa.select(StripeEvent.id).where(StripeEvent.id.in_([e["id"] for e in events]))
-            )
-        )
-        if events
-        else set()
-    )
-    fresh = [e for e in reversed(events) if e["id"] not in known]  # oldest first
-    retry = list(
-        db.session.scalars(
-            sa.select(StripeEvent.id)
-            .where(
-                StripeEvent.processed_at.is_(None),
-                StripeEvent.received_at < now - timedelta(minutes=2),
-            )
-            .order_by(StripeEvent.created)
-        )
-    )
-    failed = 0
-    work = [("new", e) for e in fresh] + [("retry", event_id) for event_id in retry]
-    for kind, item in work:
+    new = 0
+    for event in reversed(events):  # oldest first
         try:
-            if kind == "new":
-                receive(item, source="sync")
-            else:
-                _retry_stored(item)
-        except Exception:
-            failed += 1
-        if progress is not None:
-            progress(1)
+            new += store_event(event, source="sync")
+        except MalformedEvent:
+            log.error("Stripe listed an event we cannot store: %r", event.get("id"))
     set_setting(SYNC_CURSOR, int(now.timestamp()), audited=False)
     db.session.commit()
-    return len(events), len(fresh), failed
-
-
-def _retry_stored(event_id):
-    try:
-        process_event(event_id)
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        record_failure(event_id, error)
-        db.session.commit()
-        raise
+    failed = 0
+    while True:
+        handled, failing = work()
+        failed += failing
+        if progress is not None:
+            progress(handled + failing)
+        if handled + failing == 0:
+            break
+    return len(events), new, failed

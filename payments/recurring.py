@@ -272,6 +272,16 @@ def resume_recurring(payment):
     _update(payment, {"cancel_at_period_end": False})
 
 
+def refresh_recurring(payment):
+    """Read the series from Stripe now and tell the feature, as the worker would shortly.
+
+    For the page a payer comes back to from the portal, so that they see what they did.
+    """
+    if payment.subscription_id:
+        subscription_changed(payment.subscription_id)
+    return payment
+
+
 def portal_url(payment, return_url):
     """A page where the payer updates the card or cancels; ``return_url`` is their way back."""
     if not payment.customer_id:

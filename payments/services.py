@@ -29,7 +29,9 @@ Checkout
 Recurring (``payment`` is the one that started the series)
     ``change_recurring_amount(payment, amount)`` from the next period, no proration;
     ``stop_recurring(payment)`` at the end of the period; ``resume_recurring(payment)``
-    before then; ``portal_url(payment, return_url) -> url`` where the payer fixes the card.
+    before then; ``portal_url(payment, return_url) -> url`` where the payer fixes the card
+    or cancels; ``refresh_recurring(payment)`` tells the feature the series' state now
+    (for the page the payer returns to from the portal). Each commits before Stripe.
 
 Refunds
     ``refund(payment, amount=None, *, parts=None, reason=..., note="") -> Refund``: all
@@ -62,6 +64,7 @@ from payments.recurring import (  # noqa: F401
     change_recurring_amount,
     portal_url,
     record_invoice,
+    refresh_recurring,
     renewal_failed,
     resume_recurring,
     stop_recurring,

@@ -17,23 +17,27 @@ WEBHOOK_MAX_BYTES = 5 * 1024 * 1024
 @csrf.exempt
 @limiter.exempt
 def webhook():
+    """Check the signature, store the event by its id, answer 200; the worker handles it."""
     request.max_content_length = WEBHOOK_MAX_BYTES
-    payload = request.get_data()
+    try:
+        payload = request.get_data().decode("utf-8")
+    except UnicodeDecodeError:
+        return _refuse("malformed", "The body is not UTF-8.")
     try:
         gateway().verify_signature(payload, request.headers.get("Stripe-Signature"))
     except WebhookSignatureError:
-        return jsonify(error={"code": "bad_signature", "message": "Signature check failed."}), 400
+        return _refuse("bad_signature", "Signature check failed.")
     try:
         event = json.loads(payload)
         inbox.check_event(event)
-    except (ValueError, inbox.MalformedEvent):
-        return jsonify(error={"code": "malformed", "message": "Not a Stripe event."}), 400
-    try:
-        outcome = inbox.receive(event)
-    except Exception:
-        current_app.logger.exception("Stripe event not handled")
-        return jsonify(error={"code": "not_handled", "message": "Recorded; will retry."}), 500
-    return jsonify(received=True, outcome=outcome)
+    except (ValueError, RecursionError, inbox.MalformedEvent):
+        return _refuse("malformed", "Not a Stripe event.")
+    new = inbox.receive(event)
+    return jsonify(received=True, duplicate=not new)
+
+
+def _refuse(code, message):
+    return jsonify(error={"code": code, "message": message}), 400
 
 
 webhook.skip_input_check = True  # signed by Stripe; stored exactly as sent

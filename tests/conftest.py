@@ -238,10 +238,35 @@ def _simulator(app, live_server, sim_port):
 
 
 @pytest.fixture
-def stripe_sim(_simulator):
-    """The Stripe simulator, emptied, with its control API; events go to the live server."""
+def run_worker(app):
+    """Handle the stored Stripe events that are due, as ``flask worker run`` does."""
+
+    def run():
+        from payments.inbox import work
+
+        totals = [0, 0]
+        with app.app_context():
+            while True:
+                handled, failed = work()
+                totals[0] += handled
+                totals[1] += failed
+                if not handled and not failed:
+                    break
+            db.session.remove()
+        return tuple(totals)
+
+    return run
+
+
+@pytest.fixture
+def stripe_sim(_simulator, run_worker):
+    """The Stripe simulator, emptied, with its control API; events go to the live server.
+
+    The webhook only stores events; after each control call the worker handles them, as
+    the real worker does within seconds. ``with stripe_sim.worker_stopped():`` holds it.
+    """
     _simulator.reset()
-    yield SimControl(_simulator)
+    yield SimControl(_simulator, worker=run_worker)
     _simulator.reset()
 
 

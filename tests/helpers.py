@@ -1,5 +1,6 @@
 """Helpers the tests share: real-service checks, forms with CSRF, the mailbox, servers."""
 
+import contextlib
 import email
 import email.policy
 import os
@@ -117,17 +118,31 @@ def sign_in(client, email, password):
 class SimControl:
     """The Stripe simulator's ``/_sim`` control API, as tests and the demo use it."""
 
-    def __init__(self, sim):
+    def __init__(self, sim, worker=None):
         import requests
 
         self.sim = sim
         self.url = sim.config.public_url
         self._http = requests.Session()
+        # The app's worker, run after each control call as the real one would within
+        # seconds; None while a test keeps it stopped.
+        self.worker = worker
 
     def call(self, method, path, expect=200, **body):
         response = self._http.request(method, f"{self.url}/_sim{path}", json=body, timeout=60)
         assert response.status_code == expect, response.text
+        if method != "GET" and self.worker is not None:
+            self.worker()
         return response.json()
+
+    @contextlib.contextmanager
+    def worker_stopped(self):
+        """Webhooks are stored but not handled until the block ends (or ``run_worker``)."""
+        worker, self.worker = self.worker, None
+        try:
+            yield worker
+        finally:
+            self.worker = worker
 
     def pay(self, session_id, card="success", expect=200, **details):
         return self.call(

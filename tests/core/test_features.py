@@ -22,7 +22,9 @@ def rules(app):
 def test_every_default_feature_is_served(app):
     served = rules(app)
     assert {"/donate", "/stripe/webhook", "/api/v1/donations"} <= served
-    assert {"payments.sync", "payments.payouts"} <= set(app.extensions["worker_tasks"])
+    assert {"payments.sync", "payments.payouts", "payments.inbox"} <= set(
+        app.extensions["worker_tasks"]
+    )
     assert "donation" in app.extensions["payment_purposes"]
 
 
@@ -38,7 +40,7 @@ def test_every_default_feature_is_served(app):
         (
             (),
             {"/donate", "/stripe/webhook", "/payments/return"},
-            {"payments.sync", "payments.payouts"},
+            {"payments.sync", "payments.payouts", "payments.inbox"},
             {"receipts", "payments"},
         ),
     ],
@@ -70,3 +72,11 @@ def test_the_core_imports_no_feature():
                 continue
             for name in names:
                 assert name.split(".")[0] not in features, f"{path} imports {name}"
+
+
+def test_features_may_come_from_the_environment():
+    from config import load_config
+
+    settings = load_config({"APP_ENV": "testing", "FEATURES": "payments, donations,"})
+    assert settings["FEATURES"] == ("payments", "donations")
+    assert load_config({"APP_ENV": "testing"})["FEATURES"][:2] == ("payments", "donations")

@@ -11,6 +11,7 @@ import requests
 import sqlalchemy as sa
 import stripe
 
+from core import clock
 from core.db import db
 from payments.models import Payment, PaymentStatus, StripeEvent
 from tests.conftest import WEBHOOK_SECRETS
@@ -56,7 +57,26 @@ def dropped_events(stripe_sim):
     return [e for e in stripe_sim.events(delivered=False)]
 
 
-def test_500_events_and_100_duplicates_from_8_clients(
+def drain_in_threads(app, count):
+    """``count`` workers at once, each handling what it can claim until nothing is left."""
+    from payments.inbox import work
+
+    def worker():
+        done = 0
+        with app.app_context():
+            while True:
+                handled, failed = work(limit=20)
+                done += handled
+                if not handled and not failed:
+                    break
+            db.session.remove()
+        return done
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return [f.result() for f in [pool.submit(worker) for _ in range(count)]]
+
+
+def test_500_events_and_100_duplicates_from_8_clients_then_4_workers(
     app, live_server, stripe_sim, start_payment, recorder
 ):
     stripe_sim.delivery("drop")
@@ -89,9 +109,15 @@ def test_500_events_and_100_duplicates_from_8_clients(
         for e in events
         if e["type"] == "checkout.session.completed"
     }
-    with app.app_context():
+    with app.app_context():  # answered and stored; nothing handled while the worker waits
         rows = db.session.scalars(sa.select(StripeEvent)).all()
         assert len(rows) == 500
+        assert all(r.attempts == 0 and r.processed_at is None for r in rows)
+        db.session.remove()
+    per_worker = drain_in_threads(app, 4)
+    assert sum(per_worker) == 500
+    with app.app_context():
+        rows = db.session.scalars(sa.select(StripeEvent)).all()
         assert all(r.attempts == 1 and r.processed_at is not None for r in rows)
         succeeded = db.session.scalars(
             sa.select(Payment.checkout_session_id).where(Payment.status == PaymentStatus.succeeded)
@@ -116,7 +142,7 @@ def test_success_page_and_two_copies_of_the_completion_race_100_times(
         ]
         body = fetch_event(stripe_sim, completion["id"])
         return_path = paid["redirect_url"]
-        start = threading.Barrier(3)
+        start = threading.Barrier(4)
 
         def success_page(session=http[0], start=start, return_path=return_path):
             start.wait()
@@ -126,13 +152,20 @@ def test_success_page_and_two_copies_of_the_completion_race_100_times(
             start.wait()
             return post_event(session, live_server, body).status_code
 
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        def worker(start=start):
+            start.wait()
+            return drain_in_threads(app, 1)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
             results = [
                 pool.submit(success_page),
                 pool.submit(webhook, http[1]),
                 pool.submit(webhook, http[2]),
             ]
+            racer = pool.submit(worker)
             assert [f.result() for f in results] == [200, 200, 200]
+            racer.result()
+        drain_in_threads(app, 1)  # what the racing worker did not find yet
         # Mark the dropped events as dealt with so the next round finds only its own.
         for event in dropped_events(stripe_sim):
             stripe_sim.sim.store.extra[event["id"]]["delivered"] = True
@@ -150,7 +183,7 @@ def test_success_page_and_two_copies_of_the_completion_race_100_times(
 
 
 def test_a_connection_killed_mid_handler_rolls_back_and_the_retry_succeeds(
-    app, stripe_sim, start_payment, recorder
+    app, stripe_sim, start_payment, recorder, run_worker
 ):
     killed = threading.Event()
 
@@ -165,17 +198,19 @@ def test_a_connection_killed_mid_handler_rolls_back_and_the_retry_succeeds(
     assert killed.is_set()
 
     [completion] = [e for e in stripe_sim.events() if e["type"] == "checkout.session.completed"]
-    assert completion["attempts"][-1]["status"] == 500
+    assert completion["attempts"][-1]["status"] == 200  # stored; the worker hit the failure
     with app.app_context():
         event = db.session.get(StripeEvent, completion["id"])
         assert event.processed_at is None and event.attempts == 1
         assert "terminat" in event.last_error
+        assert event.next_attempt_at > clock.now() and event.given_up_at is None
         payment = db.session.get(Payment, payment_id)
         assert payment.status == PaymentStatus.pending and payment.fee is None
         assert payment.allocations[0].fee is None
     assert recorder.of("paid") == []
 
-    assert stripe_sim.deliver(completion["id"])["delivered"] is True  # Stripe's retry
+    clock.advance(seconds=31)  # the worker's back-off
+    run_worker()
     assert load_payment(app, payment_id).status == PaymentStatus.succeeded
     assert recorder.of("paid") == [("paid", 1, 2500, 103)]
     with app.app_context():

@@ -80,24 +80,41 @@ def test_a_tampered_body_is_refused(app, client):
     assert response.status_code == 400 and stored(app) == 0
 
 
-def test_an_event_for_something_we_never_created_is_stored_and_marked(app, client, stripe_sim):
-    session = {"id": "cs_test_x", "object": "checkout.session"}
-    body = event_body("evt_unknown_1", "checkout.session.completed", session)
-    # Stripe has no such session either.
-    response = client.post(
+def no_stripe(monkeypatch):
+    """Fail any request to Stripe: the code under test must answer from our rows."""
+    from payments.gateway import Gateway
+
+    def refuse(self, *args, **kwargs):
+        raise AssertionError("asked Stripe")
+
+    monkeypatch.setattr(Gateway, "_call", refuse)
+    monkeypatch.setattr(Gateway, "_iterate", refuse)
+
+
+def post(client, body):
+    return client.post(
         "/stripe/webhook",
         data=body,
         headers={"Stripe-Signature": header(body, CURRENT)},
         content_type="application/json",
     )
-    assert response.status_code == 200  # retrying would not make it exist
+
+
+def test_an_event_for_something_we_never_created_is_stored_and_marked(
+    app, client, stripe_sim, run_worker, monkeypatch
+):
+    session = {"id": "cs_test_x", "object": "checkout.session"}
+    body = event_body("evt_unknown_1", "checkout.session.completed", session)
+    assert post(client, body).status_code == 200  # retrying would not make it exist
+    no_stripe(monkeypatch)  # nor is Stripe asked: our own rows say it is not ours
+    assert run_worker() == (1, 0)
     with app.app_context():
         event = db.session.get(StripeEvent, "evt_unknown_1")
         assert event.processed_at is not None and event.outcome == "unknown_object"
 
 
 def test_a_real_event_about_another_systems_payment_is_marked_unknown(
-    app, stripe_sim, start_payment
+    app, stripe_sim, start_payment, run_worker, monkeypatch
 ):
     import requests
 
@@ -105,20 +122,47 @@ def test_a_real_event_about_another_systems_payment_is_marked_unknown(
         f"{stripe_sim.url}/v1/checkout/sessions",
         headers={"Authorization": "Bearer sk_test_other"},
         data={
-            "mode": "payment",
+            "mode": "subscription",
             "success_url": "https://elsewhere.example/ok",
             "line_items[0][price_data][currency]": "cad",
             "line_items[0][price_data][unit_amount]": "700",
+            "line_items[0][price_data][recurring][interval]": "month",
             "line_items[0][price_data][product_data][name]": "Not ours",
             "line_items[0][quantity]": "1",
         },
         timeout=10,
     ).json()
-    stripe_sim.pay(created["id"], email="someone@elsewhere.example")
+    with stripe_sim.worker_stopped():
+        stripe_sim.pay(created["id"], email="someone@elsewhere.example")
+    no_stripe(monkeypatch)  # a Payment Link's session and invoices: answered from our rows
+    handled, failed = run_worker()
+    assert failed == 0 and handled >= 3
     with app.app_context():
         outcomes = dict(db.session.execute(sa.select(StripeEvent.type, StripeEvent.outcome)).all())
     assert outcomes["checkout.session.completed"] == "unknown_object"
+    assert outcomes["invoice.paid"] == "unknown_object"
+    assert outcomes["customer.subscription.updated"] == "unknown_object"
     assert payments_count(app) == 0
+
+
+def test_deliveries_answer_200_with_the_worker_stopped_and_apply_once_it_runs(
+    app, stripe_sim, start_payment, recorder, run_worker
+):
+    payment_id, session_id = start_payment(1800)
+    with stripe_sim.worker_stopped():
+        stripe_sim.pay(session_id)
+        delivered = stripe_sim.events()
+        assert delivered and all(e["attempts"][-1]["status"] == 200 for e in delivered)
+        with app.app_context():
+            waiting = db.session.scalars(sa.select(StripeEvent)).all()
+            assert len(waiting) == len(delivered)
+            assert all(e.processed_at is None and e.state == "waiting" for e in waiting)
+        assert load_payment(app, payment_id).status == PaymentStatus.pending
+        assert recorder.of("paid") == []
+    handled, failed = run_worker()
+    assert (handled, failed) == (len(delivered), 0)
+    assert load_payment(app, payment_id).status == PaymentStatus.succeeded
+    assert recorder.of("paid") == [("paid", 1, 1800, 82)]
 
 
 def test_duplicates_are_stored_once_and_applied_once(app, stripe_sim, start_payment, recorder):
@@ -173,6 +217,8 @@ def test_a_dropped_event_is_repaired_by_sync(app, stripe_sim, start_payment, rec
     stripe_sim.delivery("drop")
     stripe_sim.pay(session_id)
     assert load_payment(app, payment_id).status == PaymentStatus.pending
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(StripeEvent)) == 0
     result = app.test_cli_runner().invoke(args=["payments", "sync"])
     assert result.exit_code == 0, result.output
     assert "were missing and are now handled; 0 failed" in result.output

@@ -3,6 +3,7 @@
 import re
 import threading
 import time
+from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 import pytest
@@ -1256,3 +1257,49 @@ def test_next_paid_renewal_clears_past_due(sdk, control, checkout):
     assert sub.status == "active"
     invoices = sdk.v1.invoices.list(params={"subscription": sub.id, "status": "open"})
     assert invoices.data == []
+
+
+def test_a_first_charge_at_a_future_date_follows_stripes_trial_end(
+    sdk, control, receiver, checkout
+):
+    now = control.get("/clock")["now"]
+    start = now + 10 * 86400
+    with pytest.raises(stripe.InvalidRequestError, match="at least 48 hours"):
+        checkout(3000, interval="year", subscription_data={"trial_end": now + 47 * 3600})
+    session = checkout(3000, interval="year", subscription_data={"trial_end": start})
+    receiver.clear()
+    control.post(
+        f"/checkout/sessions/{session.id}/pay", card="success", name="Ada", email="a@example.org"
+    )
+    session = sdk.v1.checkout.sessions.retrieve(session.id)
+    assert (session.status, session.payment_status) == ("complete", "no_payment_required")
+    sub = sdk.v1.subscriptions.retrieve(session.subscription)
+    assert (sub.status, sub.trial_end, sub["items"].data[0].current_period_end) == (
+        "trialing",
+        start,
+        start,
+    )
+    first = sdk.v1.invoices.retrieve(session.invoice, params={"expand": ["payments"]})
+    assert (first.billing_reason, first.status, first.amount_paid, first.total) == (
+        "subscription_create",
+        "paid",
+        0,
+        0,
+    )
+    assert first.payments.data == []  # a $0 invoice is no payment
+    assert "payment_intent.succeeded" not in receiver.types()
+
+    control.post("/clock/advance", seconds=7 * 86400 + 60)
+    assert receiver.types()[-1] == "customer.subscription.trial_will_end"
+    receiver.clear()
+    control.post("/clock/advance", seconds=3 * 86400)
+    assert "invoice.paid" in receiver.types() and "charge.succeeded" in receiver.types()
+    sub = sdk.v1.subscriptions.retrieve(session.subscription)
+    item = sub["items"].data[0]
+    assert sub.status == "active"
+    begins = datetime.fromtimestamp(start, UTC)
+    a_year_later = int(begins.replace(year=begins.year + 1).timestamp())
+    assert (item.current_period_start, item.current_period_end) == (start, a_year_later)
+    cycle = sdk.v1.invoices.retrieve(sub.latest_invoice)
+    assert (cycle.billing_reason, cycle.amount_paid) == ("subscription_cycle", 3000)
+    assert cycle.lines.data[0].period.start == start
