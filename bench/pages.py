@@ -45,6 +45,8 @@ PAGES = [
     Page("/donate?lang=fr", FORM),
     Page("/funds/general"),
     Page("/api/v1/funds"),
+    Page("/join"),
+    Page("/join/individual", FORM),
 ]
 
 

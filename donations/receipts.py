@@ -358,3 +358,70 @@ def send(receipt, template="donations/receipt", extra=None):
 
 def by_token(token):
     return db.session.scalar(sa.select(Receipt).where(Receipt.token == token))
+
+
+def issue_for_dues(
+    *,
+    amount,
+    advantage,
+    advantage_description,
+    received_at,
+    name,
+    address,
+    email,
+    language,
+    description,
+    replaces=None,
+):
+    """An official receipt for the gift part of membership dues (split receipting).
+
+    Dues buy a benefit (the advantage, at its fair market value); what is paid above it is
+    a gift, receipted under the same rules as any gift. The receipt has no gift rows: the
+    dues row that asked for it keeps it. None when no official receipt may be issued.
+    """
+    if not official():
+        return None
+    rules = eligibility(amount, advantage)
+    if rules is None or rules.eligible <= 0:
+        return None
+    if amount < setting("receipts.min_amount") and replaces is None:
+        return None
+    config = current_app.config
+    received_on = local_date(received_at)
+    receipt = Receipt(
+        kind=ReceiptKind.official,
+        serial=next_serial(),
+        year=received_on.year,
+        language=language,
+        issued_at=clock.now(),
+        issued_on=local_date(clock.now()),
+        received_on=received_on,
+        email=email,
+        donor_name=name,
+        donor_address=address,
+        amount=amount,
+        advantage=rules.advantage,
+        advantage_description=advantage_description if rules.advantage else "",
+        eligible_amount=rules.eligible,
+        fund_name=description,
+        org_name=config["ORG_NAME"],
+        org_address=config["ORG_ADDRESS"],
+        registration_number=config.get("CHARITY_REGISTRATION_NUMBER"),
+        place_of_issue=setting("receipts.place_of_issue"),
+        signer_name=setting("receipts.signer_name"),
+        signer_title=setting("receipts.signer_title"),
+        replaces=replaces,
+    )
+    db.session.add(receipt)
+    db.session.flush()
+    audit.record(
+        "receipt.issued",
+        receipt,
+        data={
+            "serial": receipt.number,
+            "amount": amount,
+            "dues": True,
+            "replaces": replaces and replaces.id,
+        },
+    )
+    return receipt

@@ -25,7 +25,12 @@ from tests.helpers import (
     require,
 )
 
-pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures", "tests.involve_fixtures"]
+pytest_plugins = [
+    "tests.payment_fixtures",
+    "tests.donation_fixtures",
+    "tests.involve_fixtures",
+    "tests.member_fixtures",
+]
 
 # --- email -------------------------------------------------------------------------------
 
