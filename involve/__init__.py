@@ -25,6 +25,7 @@ def init_app(app):
     from core.worker import register_task
     from involve import content, delivery, staff, views  # noqa: F401  (routes)
     from involve.admin import CampaignView, PageLinkView, PageView
+    from involve.caching import CAMPAIGNS
     from involve.cli import involve_cli
     from involve.models import Campaign, ContentPage, PageLink
 
@@ -43,7 +44,7 @@ def init_app(app):
     ):
         admin.add_link(MenuLink(name=name, endpoint=endpoint, category=category))
 
-    panels.register(app, "home", views.home_panel, order=20)
+    panels.register(app, "home", views.home_panel, order=20, depends=(CAMPAIGNS,))
     panels.register(app, "account", views.moderation_panel, order=50)
 
     add_command(app, involve_cli)

@@ -192,7 +192,7 @@ def english_on(text, patterns):
 
 
 @pytest.fixture
-def french_site(app, content, funds, make_user, deliver, mailbox):
+def french_site(app, content, funds, tiers, make_user, deliver, mailbox):
     """Everything the public pages show, with one of each thing in it."""
     from core.mail.services import preferences_token
     from involve import services
@@ -258,6 +258,14 @@ def public_pages(site, content):
         "/account": ["/account"],  # signed in as a member
         "/account/settings": ["/account/settings"],
         "/account/gifts": ["/account/gifts"],
+        "/account/membership": ["/account/membership"],
+        "/account/membership/dues/<int:dues_id>": ["/account/membership/dues/1"],  # its 404
+        "/account/set-password/<token>": ["/account/set-password/not-a-token"],
+        "/donate/manage/<token>/back": ["/donate/manage/not-a-token/back"],
+        "/join": ["/join"],
+        "/join/<slug>": ["/join/individual", "/join/family"],
+        "/join/household/<token>": ["/join/household/not-a-token"],
+        "/join/welcome": ["/join/welcome"],
     }
 
 
