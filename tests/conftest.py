@@ -26,6 +26,17 @@ from tests.helpers import (
 
 pytest_plugins = ["tests.payment_fixtures", "tests.donation_fixtures"]
 
+
+def pytest_sessionstart(session):
+    """French pages need compiled catalogs; `make` builds them, a bare `pytest` does it here."""
+    from tests.catalogs import CatalogError, compile_catalogs
+
+    try:
+        compile_catalogs(ROOT / "translations")
+    except CatalogError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 # --- email -------------------------------------------------------------------------------
 
 
