@@ -15,6 +15,7 @@ from core.api import api_for, init_api
 from core.db import db
 from core.errors import register_errorhandlers
 from core.extensions import babel, csrf, limiter, login_manager, migrate
+from core.urls import IdConverter
 
 
 def create_app(config=None, environ=None):
@@ -27,6 +28,9 @@ def create_app(config=None, environ=None):
         static_folder="static",
     )
     app.config.update(settings)
+    # Before any route is added: converters are bound when a rule is.
+    app.url_map.converters["int"] = IdConverter
+    app.json = security.StrictJSONProvider(app)
     _configure_logging(app)
     _prepare_instance(app)
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
