@@ -84,6 +84,13 @@ class Config:
     RATELIMIT_KEY_PREFIX = "mondial"
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_SWALLOW_ERRORS = False
+    # Redis down: limits hold per process (logged) rather than every limited page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {
+        "wrap_exceptions": True,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+    }
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
@@ -92,6 +99,10 @@ class Config:
     RETURN_PAGE_LIMIT = "60 per minute"
     REGISTER_LIMIT_PER_ACCOUNT = "5 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"
+    # Confirmation links and "you already have an account" notices, per account and per
+    # mailbox: a stranger who knows an address must not be able to flood it.
+    VERIFY_EMAIL_LIMITS = "1 per 10 minutes; 5 per day"
+    VERIFY_RESEND_TOKEN_MAX_AGE = 60 * 60  # the resend button on the sign-in page: one hour
 
     # argon2id, above OWASP's floor (m=19 MiB, t=2, p=1); argon2-cffi's RFC 9106 low-memory profile.
     ARGON2_TIME_COST = 3
