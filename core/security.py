@@ -3,7 +3,7 @@
 import json
 from urllib.parse import unquote_to_bytes, urlsplit
 
-from flask import current_app, g, request
+from flask import current_app, g, request, session
 from flask.json.provider import DefaultJSONProvider
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import BadRequest, NotFound
@@ -170,8 +170,45 @@ def check_input():
             raise InvalidJSON(refused.message) from None
 
 
-#: Pages with personal or financial data that no shared cache may keep.
-PRIVATE_PATHS = ("/account", "/treasurer", "/moderation", "/admin", "/orders", "/email-preferences")
+#: Areas whose every page is about one person or about the organization's money.
+PRIVATE_PATHS = (
+    "/account",
+    "/treasurer",
+    "/moderation",
+    "/admin",
+    "/orders",
+    "/email-preferences",
+    "/unsubscribe",
+)
+#: Path arguments and query parameters that prove who someone is: a signed link's token,
+#: the Stripe Checkout session a payer comes back with.
+PROOF_ARGUMENTS = frozenset({"token", "session_id"})
+
+
+def _signed_in():
+    # Without loading the account: Flask-Login keeps what it loaded in g, else the session
+    # (or the remember-me cookie) says someone is signed in.
+    user = g.get("_login_user")
+    if user is not None:
+        return bool(user.is_authenticated)
+    remember = current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")
+    return "_user_id" in session or remember in request.cookies
+
+
+def is_private():
+    """Whether this response may show personal data, and so must never be stored.
+
+    One rule instead of a header per page: the staff and account areas, any page reached
+    through a signed link or a Checkout session, and everything a signed-in person sees
+    (a donate form filled in with their address). Stylesheets and scripts stay cacheable.
+    """
+    if (request.endpoint or "").endswith("static"):
+        return False
+    if request.path.startswith(PRIVATE_PATHS):
+        return True
+    if PROOF_ARGUMENTS & set(request.view_args or ()) or PROOF_ARGUMENTS & set(request.args):
+        return True
+    return _signed_in()
 
 
 def content_security_policy():
@@ -205,8 +242,8 @@ def set_security_headers(response):
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config["APP_ENV"] == "production":
         headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
-    if request.path.startswith(PRIVATE_PATHS):
-        headers.setdefault("Cache-Control", "no-store")
+    if is_private():
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -27,7 +27,11 @@ def app_without_redis(app, tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = tmp_path / "server.log"
-    environ = {**os.environ, "APP_ENV": "testing", "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
+    environ = {
+        **os.environ,
+        "APP_ENV": "testing",
+        "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
     with log.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-c", SERVER, str(port), url],
