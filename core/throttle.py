@@ -74,12 +74,6 @@ def _call(method, *args):
         return getattr(_local_strategy(strategy), method)(*args)
 
 
-def reset_local():
-    """Forget the counts kept in memory while the storage was down (tests)."""
-    for strategy in _local.values():
-        strategy.storage.reset()
-
-
 def enabled():
     return current_app.config.get("RATELIMIT_ENABLED", True) and limiter.enabled
 

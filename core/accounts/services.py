@@ -8,6 +8,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
 from core import audit, clock, throttle
 from core.accounts.models import LoginSession, Role, User
@@ -38,16 +39,31 @@ class TooManyEmails(DomainError):
     )
 
     def __init__(self, retry_after):
-        minutes = max(1, -(-retry_after // 60))
-        super().__init__(
-            _l(
-                "We have sent you a confirmation link very recently. Please look for it in "
-                "your inbox and junk mail folder; you can ask for another one in "
-                "%(minutes)d minutes.",
-                minutes=minutes,
+        if retry_after <= 3600:
+            minutes = max(1, -(-retry_after // 60))
+            when = lazy_ngettext(
+                "You can ask for another one in %(num)d minute.",
+                "You can ask for another one in %(num)d minutes.",
+                minutes,
             )
-        )
+        else:
+            when = lazy_ngettext(
+                "You can ask for another one in %(num)d hour.",
+                "You can ask for another one in %(num)d hours.",
+                -(-retry_after // 3600),
+            )
+        super().__init__(LazyJoin(self.default_message, when))
         self.retry_after = retry_after
+
+
+class LazyJoin:
+    """Two lazy strings read as one sentence after the other, in the language of the moment."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __str__(self):
+        return " ".join(str(part) for part in self.parts)
 
 
 def password_hasher():

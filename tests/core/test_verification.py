@@ -81,7 +81,7 @@ def test_the_resend_button_sends_at_most_one_link_per_ten_minutes_and_five_a_day
     page = sign_in(client)
     too_soon = resend(client, page)
     assert too_soon.status_code == 429
-    assert "you can ask for another one in 10 minutes" in too_soon.get_data(as_text=True)
+    assert "You can ask for another one in 10 minutes." in too_soon.get_data(as_text=True)
     assert len(deliver().to(VICTIM)) == 1
 
     for sent in range(2, 6):
@@ -95,7 +95,7 @@ def test_the_resend_button_sends_at_most_one_link_per_ten_minutes_and_five_a_day
     ten_minutes_pass(app)
     sixth = resend(client, page)
     assert sixth.status_code == 429
-    assert "you can ask for another one in" in sixth.get_data(as_text=True)
+    assert "You can ask for another one in 24 hours." in sixth.get_data(as_text=True)
     assert len(deliver().to(VICTIM)) == 5
 
     # The newest link works like the first.
