@@ -12,7 +12,6 @@ all (menus, filters and pages are plain links, so nothing needs an inline handle
 
 from datetime import date, datetime
 
-from flask import request
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -134,14 +133,14 @@ class StaffModelView(StaffOnly, ModelView):
         return groups
 
 
-def staff_menu(admin):
+def staff_menu(current_view):
     """Flask-Admin's menu as ``[(category or None, [(name, url, active)])]``, for plain links."""
-    view = request.blueprint and admin._views_by_endpoint().get(request.blueprint)
+    admin = current_view.admin
     sections = []
     for item in admin.menu():
         children = item.get_children() if item.is_category() else [item]
         links = [
-            (child.name, child.get_url(), bool(view) and child.is_active(view))
+            (child.name, child.get_url(), child.is_active(current_view))
             for child in children
             if not child.is_category()
             and getattr(child, "_view", None) is not admin.index_view
@@ -153,13 +152,8 @@ def staff_menu(admin):
     return sections
 
 
-class StaffAdmin(Admin):
-    def _views_by_endpoint(self):
-        return {view.endpoint: view for view in self._views}
-
-
 def init_admin(app):
-    admin = StaffAdmin(
+    admin = Admin(
         app,
         name="Mondial",
         url="/admin",
