@@ -50,7 +50,7 @@ lock: $(VENV)/.dev
 
 ## extract: refresh the catalogs from the code and templates
 extract: $(VENV)/.dev
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location \
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k lazy_ngettext:1,2 -k lazy_pgettext:1c,2 --no-location \
 		--sort-output -o translations/messages.pot --project=Mondial --copyright-holder="" .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching \
 		--ignore-obsolete -w 100

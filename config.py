@@ -9,17 +9,34 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 BASE_DIR = Path(__file__).resolve().parent
 
 #: The webhook secret the Stripe simulator signs with when none is configured.
 SIMULATOR_WEBHOOK_SECRET = "whsec_simulator_not_secret"
+#: The API key the app gives the simulator; it is in this repository, so it is no secret.
+SIMULATOR_SECRET_KEY = "sk_test_simulator"
+
+#: A production ``SECRET_KEY`` signs sessions and every emailed link: long and varied.
+MIN_SECRET_KEY_LENGTH = 32
+MIN_SECRET_KEY_DISTINCT = 12
 
 
 def _bool(value, default=False):
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(value, default):
+    """A whole number from the environment; anything else is kept as typed for problems()."""
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value.strip())
+    except ValueError:
+        return value
 
 
 def _normalise_db_url(url):
@@ -68,6 +85,13 @@ class Config:
     RATELIMIT_KEY_PREFIX = "mondial"
     RATELIMIT_STRATEGY = "fixed-window"
     RATELIMIT_SWALLOW_ERRORS = False
+    # Redis down: limits hold per process (logged) rather than every limited page failing.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {
+        "wrap_exceptions": True,
+        "socket_connect_timeout": 1,
+        "socket_timeout": 1,
+    }
     LOGIN_LIMIT_PER_ACCOUNT = "5 per 15 minutes"
     LOGIN_LIMIT_PER_IP = "20 per 15 minutes"
     RESET_LIMIT_PER_ACCOUNT = "3 per hour"
@@ -76,6 +100,10 @@ class Config:
     RETURN_PAGE_LIMIT = "60 per minute"
     REGISTER_LIMIT_PER_ACCOUNT = "5 per hour"
     REGISTER_LIMIT_PER_IP = "10 per hour"
+    # Confirmation links and "you already have an account" notices, per account and per
+    # mailbox: a stranger who knows an address must not be able to flood it.
+    VERIFY_EMAIL_LIMITS = "1 per 10 minutes; 5 per day"
+    VERIFY_RESEND_TOKEN_MAX_AGE = 60 * 60  # the resend button on the sign-in page: one hour
 
     # argon2id, above OWASP's floor (m=19 MiB, t=2, p=1); argon2-cffi's RFC 9106 low-memory profile.
     ARGON2_TIME_COST = 3
@@ -150,8 +178,7 @@ class Config:
         if env("MAIL_SERVER"):
             settings["MAIL_BACKEND"] = "smtp"
             settings["MAIL_SERVER"] = env("MAIL_SERVER")
-        if env("MAIL_PORT"):
-            settings["MAIL_PORT"] = int(env("MAIL_PORT"))
+        settings["MAIL_PORT"] = _int(env("MAIL_PORT"), settings["MAIL_PORT"])
         for key in ("MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER"):
             if env(key):
                 settings[key] = env(key)
@@ -167,8 +194,7 @@ class Config:
             settings["FEATURES"] = tuple(
                 name.strip() for name in env("FEATURES").split(",") if name.strip()
             )
-        if env("PROXY_COUNT"):
-            settings["PROXY_COUNT"] = int(env("PROXY_COUNT"))
+        settings["PROXY_COUNT"] = _int(env("PROXY_COUNT"), settings["PROXY_COUNT"])
         return settings
 
     @staticmethod
@@ -186,7 +212,19 @@ class Config:
     @staticmethod
     def problems(settings):
         """Return what makes these settings unfit to start; empty when fine."""
-        return []
+        found = []
+        for key, low, high in (("MAIL_PORT", 1, 65535), ("PROXY_COUNT", 0, 10)):
+            value = settings.get(key)
+            if type(value) is not int or not low <= value <= high:
+                found.append(f"{key} must be a whole number from {low} to {high}, not {value!r}")
+        zone = settings.get("ORG_TIMEZONE")
+        try:
+            ZoneInfo(zone)
+        except (ValueError, TypeError, KeyError):  # ZoneInfoNotFoundError is a KeyError
+            found.append(
+                f"ORG_TIMEZONE {zone!r} is not a known time zone (for example America/Toronto)"
+            )
+        return found
 
 
 class DevelopmentConfig(Config):
@@ -200,7 +238,7 @@ class DevelopmentConfig(Config):
         if not settings["STRIPE_SECRET_KEY"]:
             # No key: talk to the local simulator that `make run` starts.
             port = environ.get("STRIPE_SIMULATOR_PORT") or cls.STRIPE_SIMULATOR_PORT
-            settings["STRIPE_SECRET_KEY"] = "sk_test_simulator"
+            settings["STRIPE_SECRET_KEY"] = SIMULATOR_SECRET_KEY
             settings["STRIPE_API_BASE"] = settings["STRIPE_API_BASE"] or f"http://127.0.0.1:{port}"
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
@@ -234,7 +272,7 @@ class TestingConfig(Config):
         )
         settings["REDIS_URL"] = environ.get("REDIS_URL") or "memory://"
         settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
-        settings["STRIPE_SECRET_KEY"] = settings["STRIPE_SECRET_KEY"] or "sk_test_simulator"
+        settings["STRIPE_SECRET_KEY"] = settings["STRIPE_SECRET_KEY"] or SIMULATOR_SECRET_KEY
         if not settings["STRIPE_WEBHOOK_SECRETS"]:
             settings["STRIPE_WEBHOOK_SECRETS"] = (SIMULATOR_WEBHOOK_SECRET,)
         # One clock file per test database, so that two test runs side by side keep apart.
@@ -263,9 +301,18 @@ class ProductionConfig(Config):
 
     @staticmethod
     def problems(settings):
-        found = []
-        if not settings.get("SECRET_KEY"):
+        found = Config.problems(settings)
+        secret_key = (settings.get("SECRET_KEY") or "").strip()
+        if not secret_key:
             found.append("SECRET_KEY is not set")
+        elif (
+            len(secret_key) < MIN_SECRET_KEY_LENGTH
+            or len(set(secret_key)) < MIN_SECRET_KEY_DISTINCT
+        ):
+            found.append(
+                f"SECRET_KEY is too weak: use at least {MIN_SECRET_KEY_LENGTH} random characters"
+                ' (python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
         db_url = settings.get("SQLALCHEMY_DATABASE_URI") or ""
         if not settings.get("_DATABASE_URL_SET") or db_url.startswith("sqlite"):
             found.append("DATABASE_URL must name a server database (PostgreSQL), not SQLite")
@@ -276,8 +323,14 @@ class ProductionConfig(Config):
             found.append("BASE_URL must be an https:// address")
         if not settings.get("STRIPE_SECRET_KEY"):
             found.append("STRIPE_SECRET_KEY is not set")
+        elif settings["STRIPE_SECRET_KEY"] == SIMULATOR_SECRET_KEY:
+            found.append("STRIPE_SECRET_KEY is the simulator's key, not one from Stripe")
         if not settings.get("STRIPE_WEBHOOK_SECRETS"):
             found.append("STRIPE_WEBHOOK_SECRET is not set")
+        elif SIMULATOR_WEBHOOK_SECRET in settings["STRIPE_WEBHOOK_SECRETS"]:
+            found.append(
+                "STRIPE_WEBHOOK_SECRET is the simulator's published secret, not one from Stripe"
+            )
         if settings.get("STRIPE_API_BASE"):
             found.append("STRIPE_API_BASE must not be set (it points the app away from Stripe)")
         return found
@@ -305,5 +358,6 @@ def load_config(environ=None, overrides=None):
     settings.update(overrides or {})
     problems = cls.problems(settings)
     if problems:
-        raise ConfigError("Refusing to start in production: " + "; ".join(problems) + ".")
+        where = "in production" if name == "production" else f"({name})"
+        raise ConfigError(f"Refusing to start {where}: " + "; ".join(problems) + ".")
     return settings

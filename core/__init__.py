@@ -16,6 +16,7 @@ from core.api import init_api
 from core.db import db
 from core.errors import register_errorhandlers
 from core.extensions import babel, csrf, limiter, login_manager, migrate
+from core.urls import IdConverter
 
 
 def create_app(config=None, environ=None):
@@ -28,6 +29,9 @@ def create_app(config=None, environ=None):
         static_folder="static",
     )
     app.config.update(settings)
+    # Before any route is added: converters are bound when a rule is.
+    app.url_map.converters["int"] = IdConverter
+    app.json = security.StrictJSONProvider(app)
     _configure_logging(app)
     _prepare_instance(app)
     if app.config.get("CLOCK_FILE") and app.config["APP_ENV"] != "production":

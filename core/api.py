@@ -5,13 +5,13 @@ Each app gets its own :class:`Api` (it keeps the app and the OpenAPI document), 
 their ``schemas.py`` with the fields below, whose messages are translated.
 """
 
-import email_validator
 import marshmallow as ma
 from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as SmorestApi
 
 from core.extensions import csrf
+from core.validators import InvalidEmail, clean_email
 
 DEFAULTS = {
     "API_TITLE": "Mondial API",
@@ -153,7 +153,7 @@ class Choice(Text):
 
 
 class Email(Text):
-    """An email address, checked as the HTML forms check it (no DNS look-up)."""
+    """An email address, checked and normalised as the HTML forms do it (no DNS look-up)."""
 
     def __init__(self, **kwargs):
         metadata = {"format": "email", **kwargs.pop("metadata", {})}
@@ -163,9 +163,9 @@ class Email(Text):
         text = super()._deserialize(value, attr, data, **kwargs)
         if text:
             try:
-                email_validator.validate_email(text, check_deliverability=False)
-            except email_validator.EmailNotValidError:
-                raise ma.ValidationError(_l("Please enter a valid email address.")) from None
+                return clean_email(text)
+            except InvalidEmail as error:
+                raise ma.ValidationError(str(error.message)) from None
         return text
 
 

@@ -186,7 +186,7 @@ def register_errorhandlers(app):
     def handle_http_error(error):
         status = error.code or 500
         message = MESSAGES.get(status, error.description)
-        code = CODES.get(status, "error")
+        code = getattr(error, "error_code", None) or CODES.get(status, "error")
         if (
             status == 400
             and getattr(error, "description", None)

@@ -1,6 +1,9 @@
-"""Language choice: ``?lang=``, then the ``lang`` cookie, then ``Accept-Language``."""
+"""Language choice (``?lang=``, then the ``lang`` cookie, then ``Accept-Language``), and
+times as read where the organization is."""
 
+from datetime import UTC
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
@@ -50,3 +53,17 @@ def current_language():
 
 def other_language():
     return "en" if current_language() == "fr" else "fr"
+
+
+def org_time(moment):
+    """An aware datetime as the clock on the wall where the organization is (ORG_TIMEZONE)."""
+    if moment.tzinfo is None:  # stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"]))
+
+
+def format_org_time(moment):
+    """A moment as staff read it: local date and time to the minute, and the zone."""
+    if moment is None:
+        return ""
+    return org_time(moment).strftime("%Y-%m-%d %H:%M %Z")

@@ -1,19 +1,30 @@
-"""Counting failed attempts (sign-in, password reset) in Flask-Limiter's shared storage.
+"""Counting attempts in Flask-Limiter's shared storage: failed sign-ins, resets, emails sent.
 
 Route decorators count every request; sign-in must count only failures, per account
-and per address, and refuse before checking a password once either is exhausted. Both
-use the limiter's storage on ``REDIS_URL``, so every gunicorn worker and every web
-machine sees the same counts.
+and per address, and refuse before checking a password once either is exhausted. Emails
+that a stranger can cause (confirmation links) are counted per account and per mailbox.
+All of it uses the limiter's storage on ``REDIS_URL``, so every gunicorn worker and
+every web machine sees the same counts.
+
+When that storage cannot be reached, counting goes on in this process's memory and each
+failure is logged as an error: the limits then hold per process rather than site-wide,
+which is far better than refusing every sign-in, reset and gift while Redis is down.
 """
 
 import hashlib
+import logging
+import math
 import time
 
 from flask import current_app, request
-from limits import parse
+from limits import parse, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
 from werkzeug.exceptions import TooManyRequests
 
 from core.extensions import limiter
+
+log = logging.getLogger(__name__)
 
 
 class Throttled(TooManyRequests):
@@ -35,6 +46,46 @@ def client_address():
     return request.remote_addr or "unknown"
 
 
+# -- the storage, or this process's memory while it is down -----------------------------------
+
+_local = {}
+
+
+def _local_strategy(strategy):
+    """A limiter of the same kind as ``strategy`` on this process's memory."""
+    kind = type(strategy)
+    if kind not in _local:
+        _local[kind] = kind(MemoryStorage())
+    return _local[kind]
+
+
+def _call(method, *args):
+    # Flask-Limiter's own fallback (for its decorators) may already have switched
+    # ``limiter.limiter`` to memory; otherwise the shared storage is tried each time, so
+    # that counting goes back to it as soon as it answers again.
+    strategy = limiter.limiter
+    try:
+        return getattr(strategy, method)(*args)
+    except (StorageError, ConnectionError, TimeoutError) as error:
+        log.error(
+            "Rate-limit storage unreachable (%s): limits hold in this process only",
+            getattr(error, "storage_error", error),
+        )
+        return getattr(_local_strategy(strategy), method)(*args)
+
+
+def enabled():
+    return current_app.config.get("RATELIMIT_ENABLED", True) and limiter.enabled
+
+
+def _retry_after(item, keys):
+    reset_at, _ = _call("get_window_stats", item, *keys)
+    return reset_at - time.time()
+
+
+# -- failed sign-ins and resets -----------------------------------------------------------------
+
+
 def _checks(scope, email):
     config = current_app.config
     prefix = config["RATELIMIT_KEY_PREFIX"]
@@ -46,18 +97,13 @@ def _checks(scope, email):
     ]
 
 
-def enabled():
-    return current_app.config.get("RATELIMIT_ENABLED", True) and limiter.enabled
-
-
 def refuse_if_exhausted(scope, email):
     """Raise 429 when the account or the address has used up its attempts."""
     if not enabled():
         return
     for item, keys in _checks(scope, email):
-        if not limiter.limiter.test(item, *keys):
-            reset_at, _ = limiter.limiter.get_window_stats(item, *keys)
-            raise Throttled(reset_at - time.time())
+        if not _call("test", item, *keys):
+            raise Throttled(_retry_after(item, keys))
 
 
 def count_attempt(scope, email):
@@ -65,4 +111,34 @@ def count_attempt(scope, email):
     if not enabled():
         return
     for item, keys in _checks(scope, email):
-        limiter.limiter.hit(item, *keys)
+        _call("hit", item, *keys)
+
+
+# -- emails a stranger can cause -------------------------------------------------------------
+
+
+def email_wait(kind, account_id, email):
+    """Seconds to wait before a ``kind`` email may go to this account and mailbox.
+
+    0 means "send it now", and that email is counted.
+
+    Nothing is counted when either is used up, so that a refused attempt does not push
+    the next allowed one further away. Limits come from ``<KIND>_EMAIL_LIMITS``
+    (e.g. ``"1 per 10 minutes; 5 per day"``). Needs no request: services call it.
+    """
+    if not enabled():
+        return 0
+    config = current_app.config
+    prefix = config["RATELIMIT_KEY_PREFIX"]
+    subjects = [(f"{kind}-account", str(account_id)), (f"{kind}-address", account_key(email))]
+    checks = [
+        (item, (prefix, *subject))
+        for item in parse_many(config[f"{kind.upper()}_EMAIL_LIMITS"])
+        for subject in subjects
+    ]
+    waits = [_retry_after(item, keys) for item, keys in checks if not _call("test", item, *keys)]
+    if waits:
+        return max(1, math.ceil(max(waits)))
+    for item, keys in checks:
+        _call("hit", item, *keys)
+    return 0

@@ -17,7 +17,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     Optional,
@@ -27,6 +26,7 @@ from wtforms.validators import (
 from core.errors import ValidationError as DomainValidationError
 from core.forms import OptionsOnce
 from core.money import format_money, parse_amount
+from core.validators import EmailAddress
 from donations.services import DonationFilters
 
 PROVINCES = [
@@ -87,7 +87,7 @@ class DonorFields:
         _l("Email"),
         validators=[
             _required(_l("Please enter your email address.")),
-            Email(message=_l("Please enter a valid email address."), check_deliverability=False),
+            EmailAddress(),
             Length(max=254),
         ],
     )
@@ -145,7 +145,7 @@ class DonateForm(DonorFields, FlaskForm):
         _l("Let someone know by email (optional)"),
         validators=[
             Optional(),
-            Email(message=_l("Please enter a valid email address."), check_deliverability=False),
+            EmailAddress(),
             Length(max=254),
         ],
     )

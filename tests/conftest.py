@@ -32,6 +32,17 @@ pytest_plugins = [
     "tests.member_fixtures",
 ]
 
+
+def pytest_sessionstart(session):
+    """French pages need compiled catalogs; `make` builds them, a bare `pytest` does it here."""
+    from tests.catalogs import CatalogError, compile_catalogs
+
+    try:
+        compile_catalogs(ROOT / "translations")
+    except CatalogError as error:
+        pytest.exit(str(error), returncode=pytest.ExitCode.USAGE_ERROR)
+
+
 # --- email -------------------------------------------------------------------------------
 
 

@@ -1,12 +1,20 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length
 
 from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from core.validators import EmailAddress, PlainText
 
-_email = [DataRequired(), Email(check_deliverability=False), Length(max=254)]
+_email = [DataRequired(), EmailAddress(), Length(max=254)]
 _new_password = [
     DataRequired(),
     Length(
@@ -22,7 +30,7 @@ _new_password = [
 
 
 class RegisterForm(FlaskForm):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200), PlainText()])
     email = EmailField(_l("Email"), validators=_email)
     password = PasswordField(_l("Password"), validators=_new_password)
     confirm = PasswordField(
@@ -39,6 +47,10 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=_email)
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=MAX_PASSWORD)])
     remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ResendVerificationForm(FlaskForm):
+    token = HiddenField(validators=[DataRequired()])
 
 
 class ResetRequestForm(FlaskForm):

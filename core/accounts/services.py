@@ -8,14 +8,16 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 
-from core import audit, clock
+from core import audit, clock, throttle
 from core.accounts.models import LoginSession, Role, User
 from core.db import db
-from core.errors import Conflict, ValidationError
-from core.mail.services import normalise_email, queue_email
+from core.errors import Conflict, DomainError, ValidationError
+from core.mail.services import queue_email
 from core.tokens import InvalidLink, make_token, read_token
 from core.urls import absolute_url
+from core.validators import check_plain_text, clean_email, normalise_email
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
@@ -24,6 +26,44 @@ MAX_PASSWORD = 128
 class WrongPassword(ValidationError):
     code = "wrong_password"
     default_message = _l("That password is not right.")
+
+
+class TooManyEmails(DomainError):
+    """This account or mailbox has had all the confirmation emails it may have for now."""
+
+    status = 429
+    code = "too_many_emails"
+    default_message = _l(
+        "We have sent you a confirmation link very recently. Please look for it in your "
+        "inbox and junk mail folder before asking for another."
+    )
+
+    def __init__(self, retry_after):
+        if retry_after <= 3600:
+            minutes = max(1, -(-retry_after // 60))
+            when = lazy_ngettext(
+                "You can ask for another one in %(num)d minute.",
+                "You can ask for another one in %(num)d minutes.",
+                minutes,
+            )
+        else:
+            when = lazy_ngettext(
+                "You can ask for another one in %(num)d hour.",
+                "You can ask for another one in %(num)d hours.",
+                -(-retry_after // 3600),
+            )
+        super().__init__(LazyJoin(self.default_message, when))
+        self.retry_after = retry_after
+
+
+class LazyJoin:
+    """Two lazy strings read as one sentence after the other, in the language of the moment."""
+
+    def __init__(self, *parts):
+        self.parts = parts
+
+    def __str__(self):
+        return " ".join(str(part) for part in self.parts)
 
 
 def password_hasher():
@@ -78,7 +118,8 @@ def find_user(email):
 
 def create_user(email, password, *, name="", role=Role.member, language="en", verified=False):
     """Add an account directly (staff and the command line); refuses a taken address."""
-    email = normalise_email(email)
+    email = clean_email(email)
+    check_plain_text(name, field="name")
     validate_password(password)
     if find_user(email):
         raise Conflict(_l("An account with this email already exists."), code="email_taken")
@@ -101,11 +142,15 @@ def register(email, password, *, name, language):
 
     An address that already has an account gets an email saying so instead, and the
     visitor sees the same page either way: the form must not reveal who is registered.
+    Both emails count against the mailbox's allowance; past it, nothing is sent, silently.
     """
-    email = normalise_email(email)
+    email = clean_email(email)
+    check_plain_text(name, field="name")
     validate_password(password)
     existing = find_user(email)
     if existing:
+        if throttle.email_wait("verify", existing.id, existing.email):
+            return None
         queue_email(
             existing.email,
             "accounts/already_registered",
@@ -121,11 +166,21 @@ def register(email, password, *, name, language):
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", user, actor=email, actor_id=user.id)
-    send_verification(user)
+    try:
+        send_verification(user)
+    except TooManyEmails:
+        pass  # the mailbox had its share today; the sign-in page offers a resend later
     return user
 
 
 def send_verification(user):
+    """Email a confirmation link, at most as often as ``VERIFY_EMAIL_LIMITS`` allows.
+
+    Raises :class:`TooManyEmails` when this account or its mailbox has had its share.
+    """
+    wait = throttle.email_wait("verify", user.id, user.email)
+    if wait:
+        raise TooManyEmails(wait)
     token = make_token("verify-email", {"id": user.id, "email": user.email})
     return queue_email(
         user.email,
@@ -134,6 +189,28 @@ def send_verification(user):
         language=user.language,
         context={"user": user, "verify_url": absolute_url("accounts.verify_email", token=token)},
     )
+
+
+def resend_token(user):
+    """The signed value behind the sign-in page's "send me a new link" button."""
+    return make_token("resend-verification", {"id": user.id, "email": user.email})
+
+
+def resend_verification(token):
+    """Send a new confirmation link for the account in ``token``; return the account.
+
+    The token comes from a sign-in with the right password, so only the person who
+    chose it can ask; an account confirmed meanwhile gets nothing.
+    """
+    payload = read_token(
+        "resend-verification", token, max_age=current_app.config["VERIFY_RESEND_TOKEN_MAX_AGE"]
+    )
+    user = db.session.get(User, payload.get("id"))
+    if user is None or user.email != payload.get("email") or not user.active:
+        raise InvalidLink()
+    if not user.is_verified:
+        send_verification(user)
+    return user
 
 
 def verify_email(token):
@@ -261,11 +338,14 @@ def request_email_change(user, password, new_email):
     """Send a confirmation link to the new address; the change happens when it is followed."""
     if not check_password(user, password or ""):
         raise WrongPassword(field="password")
-    new_email = normalise_email(new_email)
+    new_email = clean_email(new_email)
     if new_email == user.email:
         raise ValidationError(_l("That is already your email address."), field="email")
     if find_user(new_email):
         raise Conflict(_l("That address cannot be used."), code="email_taken", field="email")
+    wait = throttle.email_wait("verify", user.id, new_email)
+    if wait:
+        raise TooManyEmails(wait)
     token = make_token("change-email", {"id": user.id, "new": new_email, "fp": _fingerprint(user)})
     queue_email(
         new_email,

@@ -9,6 +9,7 @@ from core.accounts.forms import (
     ChangePasswordForm,
     LoginForm,
     RegisterForm,
+    ResendVerificationForm,
     ResetPasswordForm,
     ResetRequestForm,
 )
@@ -16,6 +17,7 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import current_language
 from core.security import is_safe_redirect
+from core.tokens import InvalidLink
 
 
 def _sign_in(user, remember=False):
@@ -41,11 +43,14 @@ def register():
                 language=form.language.data,
             )
         except DomainError as error:
-            form.password.errors.append(str(error.message))
+            db.session.rollback()
+            field = getattr(form, error.field or "", None) or form.password
+            field.errors.append(str(error.message))
         else:
             db.session.commit()
             return render_template("accounts/check_email.html", email=form.email.data)
-    return render_template("accounts/register.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form), status
 
 
 @bp.route("/verify-email/<token>")
@@ -58,10 +63,29 @@ def verify_email(token):
     return redirect(url_for("accounts.login"))
 
 
+@bp.route("/verify-email/resend", methods=["POST"])
+def resend_verification():
+    """The sign-in page's button for an account whose address is not confirmed yet."""
+    form = ResendVerificationForm()
+    if not form.validate_on_submit():
+        raise InvalidLink()
+    try:
+        user = services.resend_verification(form.token.data)
+    except services.TooManyEmails as error:
+        db.session.rollback()
+        return render_template("accounts/check_email.html", email=None, wait=error.message), 429
+    db.session.commit()
+    if user.is_verified:
+        flash(_("Your email address is already confirmed. You can sign in."), "success")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/check_email.html", email=user.email)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     form = LoginForm()
     next_url = request.args.get("next")
+    resend_token = None
     if form.validate_on_submit():
         throttle.refuse_if_exhausted("login", form.email.data)
         user = services.authenticate(form.email.data, form.password.data)
@@ -71,12 +95,9 @@ def login():
             form.password.errors.append(_("Wrong email or password."))
             g.login_failed = True
         elif not user.is_verified:
-            services.send_verification(user)
+            # Nothing is sent from here: a resend is one click away, and counted.
             db.session.commit()
-            flash(
-                _("Please confirm your email address first: we have sent you a new link."),
-                "warning",
-            )
+            resend_token = services.resend_token(user)
         else:
             _sign_in(user, remember=form.remember.data)
             db.session.commit()
@@ -84,7 +105,8 @@ def login():
             if is_safe_redirect(next_url):
                 return redirect(next_url)
             return redirect(url_for("accounts.overview"))
-    return render_template("accounts/login.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/login.html", form=form, resend_token=resend_token), status
 
 
 @bp.route("/logout", methods=["POST"])

@@ -15,21 +15,43 @@ from email.utils import format_datetime, make_msgid
 import sqlalchemy as sa
 from flask import current_app, render_template
 from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import db, is_postgres
+from core.errors import ValidationError
 from core.mail.backends import backend_for
 from core.mail.models import EmailConsent, MailCategory, MailStatus, OutboxAttachment, OutboxMessage
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
+from core.validators import has_control_characters, normalise_email
 
 log = logging.getLogger(__name__)
 
 NEWS = "news"
 
 
-def normalise_email(address):
-    return (address or "").strip().lower()
+class UnsafeHeader(ValidationError):
+    """A header value that would end a header early: refused before it reaches the outbox."""
+
+    code = "unsafe_email_header"
+    default_message = _l(
+        "This email cannot be sent: a header holds a line break or control character."
+    )
+
+
+def _check_header(name, value):
+    text = str(value)
+    if has_control_characters(text):
+        raise UnsafeHeader(
+            _l(
+                "This email cannot be sent: a line break or control character is in its "
+                "%(header)s.",
+                header=name,
+            ),
+            field=name,
+        )
+    return text
 
 
 def preferences_token(email):
@@ -86,6 +108,7 @@ def queue_email(
     category=MailCategory.transactional,
     attachments=(),
     flush=True,
+    reply_to=None,
 ):
     r"""Render ``email/<template>.txt`` and ``.html`` in ``language`` and add them to the outbox.
 
@@ -94,10 +117,20 @@ def queue_email(
     :class:`DrawnAttachment`\s that the worker draws when it sends the email. ``flush=False``
     leaves the row to the next flush, so that thousands of emails queued at once (an import)
     are written in a few statements rather than one round trip each.
+
+    Raises :class:`UnsafeHeader` when the address, the subject, ``reply_to`` or a file
+    name holds a line break or another control character: such a message could never
+    be sent (or would carry headers nobody wrote), so it is refused now, not at send time.
     """
-    to = normalise_email(to)
+    to = normalise_email(_check_header("To", to))
+    if "@" not in to or any(sep in to for sep in ",; "):
+        raise UnsafeHeader(
+            _l("This email cannot be sent: %(to)s is not one address.", to=to), field="To"
+        )
     context = dict(context or {})
     headers = {}
+    if reply_to:
+        headers["Reply-To"] = _check_header("Reply-To", reply_to)
     language = language if language in current_app.config["LANGUAGES"] else "en"
     if category == MailCategory.news:
         token = preferences_token(to)
@@ -111,7 +144,11 @@ def queue_email(
         context["subject"] = str(subject)
         text = render_template(f"email/{template}.txt", **context)
         html = render_template(f"email/{template}.html", **context)
-        subject = str(subject)
+        subject = _check_header("Subject", subject)
+    for name, value in headers.items():
+        _check_header(name, value)
+    for filename, _ctype, _content in attachments:
+        _check_header("attachment name", filename)
     domain = current_app.config["BASE_URL"].split("//", 1)[-1].split("/", 1)[0].split(":")[0]
     message = OutboxMessage(
         message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain or "localhost"),

@@ -2,6 +2,7 @@
 
 from urllib.parse import urlsplit
 
+import pytest
 import sqlalchemy as sa
 from argon2 import extract_parameters
 
@@ -55,10 +56,10 @@ def test_register_verify_sign_in_sign_out_and_reset(client, deliver):
     assert verification["Message-ID"]
     assert verification.get_body(("html",)) is not None
 
-    # Not confirmed yet: a correct password does not sign in, a new link is sent.
+    # Not confirmed yet: a correct password does not sign in, and says why.
     response = post_form(client, "/login", {"email": "ana@example.org", "password": PASSWORD})
-    assert response.status_code == 200
-    assert "confirm your email address first" in response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your email address is not confirmed yet" in response.get_data(as_text=True)
 
     response = client.get(only_link(verification, "/verify-email/"))
     assert response.status_code == 302 and response.location.endswith("/login")
@@ -73,7 +74,6 @@ def test_register_verify_sign_in_sign_out_and_reset(client, deliver):
     assert response.status_code == 302
     assert client.get("/account").status_code == 302  # back to the sign-in page
 
-    deliver()  # the second verification link, sent by the early sign-in attempt
     mailbox.clear()
     response = post_form(client, "/reset-password", {"email": "ana@example.org"})
     assert "If an account exists" in response.get_data(as_text=True)
@@ -107,7 +107,7 @@ def test_sign_in_does_not_reveal_which_addresses_exist(client, make_user):
     make_user(email="known@example.org")
     unknown = post_form(client, "/login", {"email": "nobody@example.org", "password": "whatever12"})
     wrong = post_form(client, "/login", {"email": "known@example.org", "password": "whatever12"})
-    assert unknown.status_code == wrong.status_code == 200
+    assert unknown.status_code == wrong.status_code == 400
     assert "Wrong email or password" in unknown.get_data(as_text=True)
     assert "Wrong email or password" in wrong.get_data(as_text=True)
 
@@ -211,3 +211,101 @@ def test_wrong_current_password_changes_nothing(client, make_user):
     )
     assert response.status_code == 400
     assert "That password is not right" in response.get_data(as_text=True)
+
+
+# -- invalid forms answer 400 with their errors ------------------------------------------------
+
+REGISTRATION = {
+    "name": "Ana",
+    "email": "ana@example.org",
+    "password": PASSWORD,
+    "confirm": PASSWORD,
+    "language": "en",
+}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"name": ""}, "This field is required."),
+        ({"name": "<b>Bold</b>"}, "no line breaks, control characters, &lt; or &gt;"),
+        ({"name": "Ana\r\nBcc: everyone@example.org"}, "no line breaks"),
+        ({"name": "Ana\x85"}, "no line breaks"),
+        ({"email": "not an address"}, "Please enter a valid email address."),
+        ({"email": "m\u0435mber@example.org"}, "mixes letters from different alphabets"),
+        ({"password": "short", "confirm": "short"}, "Choose a password of 10 to 128 characters."),
+        ({"confirm": "something else entirely"}, "The passwords differ."),
+    ],
+)
+def test_an_invalid_registration_answers_400_with_the_errors(
+    app, client, deliver, changes, message
+):
+    response = post_form(client, "/register", {**REGISTRATION, **changes})
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 0
+    assert deliver().messages == []
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"email": "", "password": PASSWORD}, "This field is required."),
+        ({"email": "not an address", "password": PASSWORD}, "Please enter a valid email address."),
+        ({"email": "known@example.org", "password": ""}, "This field is required."),
+        ({"email": "known@example.org", "password": "not the password"}, "Wrong email or password"),
+    ],
+)
+def test_an_invalid_sign_in_answers_400_with_the_errors(client, make_user, data, message):
+    make_user(email="known@example.org", password=PASSWORD)
+    response = post_form(client, "/login", data)
+    assert response.status_code == 400
+    assert message in response.get_data(as_text=True)
+    assert client.get("/account").status_code == 302
+
+
+def test_the_forms_answer_200_when_shown(client):
+    assert client.get("/register").status_code == 200
+    assert client.get("/login").status_code == 200
+
+
+# -- one address, however it is typed ------------------------------------------------------------
+
+
+def test_a_look_alike_address_cannot_become_a_second_account(app, client, make_user, deliver):
+    make_user(email="member@example.org")
+    cyrillic = post_form(client, "/register", {**REGISTRATION, "email": "m\u0435mber@example.org"})
+    assert cyrillic.status_code == 400
+    assert "Please type it again using one alphabet" in cyrillic.get_data(as_text=True)
+    # Fullwidth and capital letters are the same address: the owner hears about it.
+    typed = "ＭＥＭＢＥＲ@Example.ORG"
+    fullwidth = post_form(client, "/register", {**REGISTRATION, "email": typed})
+    assert fullwidth.status_code == 200
+    [notice] = deliver().to("member@example.org")
+    assert notice["Subject"] == "You already have an account"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(User)) == 1
+
+
+def test_signing_in_with_the_address_typed_differently(client, make_user):
+    _, _, password = make_user(email="member@example.org")
+    response = post_form(client, "/login", {"email": " Ｍember@EXAMPLE.org", "password": password})
+    assert response.status_code == 302
+
+
+def test_the_command_line_refuses_a_look_alike_address(app):
+    result = app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "\u0430dmin@example.org",
+            "--role",
+            "admin",
+            "--password",
+            "long enough password",
+        ]
+    )
+    assert result.exit_code != 0
+    assert "alphabets" in result.output

@@ -1,11 +1,11 @@
 import pytest
 
-from config import ConfigError, load_config
+from config import SIMULATOR_WEBHOOK_SECRET, ConfigError, load_config
 from core import create_app
 
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "a-long-random-secret",
+    "SECRET_KEY": "kQ2v8Zr0pXw3Lm5Ny7Tb1Hc4Jd6Fg9Se",
     "DATABASE_URL": "postgresql://app@db.internal/mondial",
     "REDIS_URL": "redis://cache.internal:6379/0",
     "BASE_URL": "https://give.example.org",
@@ -34,6 +34,25 @@ def test_complete_production_settings_start():
         ({"STRIPE_SECRET_KEY": None}, "STRIPE_SECRET_KEY"),
         ({"STRIPE_WEBHOOK_SECRET": None}, "STRIPE_WEBHOOK_SECRET"),
         ({"STRIPE_API_BASE": "http://127.0.0.1:12111"}, "STRIPE_API_BASE"),
+        # Set, but unusable.
+        ({"SECRET_KEY": ""}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "   "}, "SECRET_KEY is not set"),
+        ({"SECRET_KEY": "a"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "change-me-please"}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "s" * 64}, "SECRET_KEY is too weak"),
+        ({"SECRET_KEY": "abababababababababababababababababab"}, "SECRET_KEY is too weak"),
+        ({"STRIPE_WEBHOOK_SECRET": SIMULATOR_WEBHOOK_SECRET}, "simulator's published secret"),
+        (
+            {"STRIPE_WEBHOOK_SECRET": f"whsec_123,{SIMULATOR_WEBHOOK_SECRET}"},
+            "simulator's published secret",
+        ),
+        ({"STRIPE_SECRET_KEY": "sk_test_simulator"}, "simulator's key"),
+        ({"ORG_TIMEZONE": "Mars/Base"}, "ORG_TIMEZONE 'Mars/Base' is not a known time zone"),
+        ({"ORG_TIMEZONE": "../../etc/passwd"}, "ORG_TIMEZONE"),
+        ({"PROXY_COUNT": "abc"}, "PROXY_COUNT must be a whole number from 0 to 10, not 'abc'"),
+        ({"PROXY_COUNT": "-1"}, "PROXY_COUNT must be a whole number"),
+        ({"MAIL_PORT": "abc"}, "MAIL_PORT must be a whole number from 1 to 65535, not 'abc'"),
+        ({"MAIL_PORT": "70000"}, "MAIL_PORT must be a whole number"),
     ],
 )
 def test_production_refuses_to_start(change, named):
@@ -43,9 +62,41 @@ def test_production_refuses_to_start(change, named):
             environ.pop(key)
         else:
             environ[key] = value
-    with pytest.raises(ConfigError, match=named) as refused:
+    with pytest.raises(ConfigError) as refused:
         create_app(environ=environ)
-    assert "Refusing to start in production" in str(refused.value)
+    assert str(refused.value).startswith("Refusing to start in production: ")
+    assert named in str(refused.value)
+
+
+def test_every_unusable_setting_is_named_in_one_list():
+    environ = {
+        **PRODUCTION,
+        "SECRET_KEY": "a",
+        "STRIPE_WEBHOOK_SECRET": SIMULATOR_WEBHOOK_SECRET,
+        "ORG_TIMEZONE": "Mars/Base",
+        "PROXY_COUNT": "abc",
+        "MAIL_PORT": "abc",
+    }
+    with pytest.raises(ConfigError) as refused:
+        load_config(environ)
+    message = str(refused.value)
+    assert message.count("Refusing to start") == 1
+    for name in ("SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "ORG_TIMEZONE", "PROXY_COUNT", "MAIL_PORT"):
+        assert name in message
+
+
+@pytest.mark.parametrize("environment", ["development", "testing"])
+def test_other_environments_refuse_settings_that_would_fail_later(environment):
+    with pytest.raises(ConfigError, match=rf"Refusing to start \({environment}\): .*MAIL_PORT"):
+        load_config({"APP_ENV": environment, "MAIL_PORT": "25a", "ORG_TIMEZONE": "Mars/Base"})
+
+
+def test_numbers_and_a_time_zone_from_the_environment_are_used():
+    settings = load_config(
+        {**PRODUCTION, "PROXY_COUNT": " 2 ", "MAIL_PORT": "587", "ORG_TIMEZONE": "America/Halifax"}
+    )
+    assert (settings["PROXY_COUNT"], settings["MAIL_PORT"]) == (2, 587)
+    assert settings["ORG_TIMEZONE"] == "America/Halifax"
 
 
 def test_every_missing_setting_is_named_at_once():

@@ -53,7 +53,7 @@ PRODUCTION_PROBE = """
 import json
 from core import create_app
 app = create_app(environ={
-    "APP_ENV": "production", "SECRET_KEY": "s" * 40,
+    "APP_ENV": "production", "SECRET_KEY": "kQ2v8Zr0pXw3Lm5Ny7Tb1Hc4Jd6Fg9Se",
     "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none",
     "REDIS_URL": "redis://127.0.0.1:1/0", "BASE_URL": "https://give.example.org",
     "STRIPE_SECRET_KEY": "sk_live_x", "STRIPE_WEBHOOK_SECRET": "whsec_x",

@@ -52,7 +52,8 @@ def test_worker_command_runs_a_round(app, mailbox):
 
 
 def test_readyz_reports_an_unreachable_database(app, client, monkeypatch):
-    assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok"}
+    ready = client.get("/readyz").get_json()
+    assert (ready["status"], ready["database"]) == ("ok", "ok")
 
     def down(*args, **kwargs):
         raise sa.exc.OperationalError("SELECT 1", {}, Exception("connection refused"))

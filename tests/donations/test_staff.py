@@ -155,12 +155,13 @@ def test_everyone_below_treasurer_is_refused(app, client, make_user, a_gift, rol
         _, email, password = make_user(email=f"{role}@example.org", role=role)
         signed = post_form(client, "/login", {"email": email, "password": password})
         assert signed.status_code == 302
+    refused = 403 if role else 302  # a visitor is sent to sign in first
     for path in GET_PATHS:
         response = client.get(path.format(id=a_gift))
-        assert response.status_code == 403, (role, path)
+        assert response.status_code == refused, (role, path)
     for path in POST_PATHS:
         response = post_form(client, path.format(id=a_gift), {}, token_from="/donate")
-        assert response.status_code == 403, (role, path)
+        assert response.status_code == refused, (role, path)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Donation.id))) == 1
 
