@@ -147,7 +147,8 @@ def queue_email(
         subject = _check_header("Subject", subject)
     for name, value in headers.items():
         _check_header(name, value)
-    for filename, _ctype, _content in attachments:
+    for attachment in attachments:
+        filename = attachment.filename if isinstance(attachment, DrawnAttachment) else attachment[0]
         _check_header("attachment name", filename)
     domain = current_app.config["BASE_URL"].split("//", 1)[-1].split("/", 1)[0].split(":")[0]
     message = OutboxMessage(

@@ -10,7 +10,7 @@ from tests.helpers import ROOT
 
 PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "s" * 40,
+    "SECRET_KEY": "kQ2v8Zr0pXw3Lm5Ny7Tb1Hc4Jd6Fg9Se-gunicorn",
     "DATABASE_URL": "postgresql://db.example.org/mondial",
     "REDIS_URL": "redis://redis.example.org:6379/0",
     "BASE_URL": "https://mondial.example.org",
