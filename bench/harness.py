@@ -37,6 +37,9 @@ LOGS = ROOT / "instance" / "bench-logs"
 #: Where the benches create and drop their databases (a PostgreSQL server's admin URL).
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+#: The benches' databases are named ``<prefix>_<bench>``; two checkouts benching on one
+#: server at once each set a prefix of their own (``BENCH_DATABASE_PREFIX``).
+DEFAULT_DATABASE_PREFIX = "mondial_bench"
 
 HELLO_APP = '''
 """A Flask hello-world: the yardstick every bench figure is divided by."""
@@ -322,7 +325,10 @@ class Bench:
         dropping a database waits for a checkpoint, which takes minutes on a busy disk.
         """
         admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-        name = f"mondial_bench_{self.name}"
+        prefix = os.environ.get("BENCH_DATABASE_PREFIX") or DEFAULT_DATABASE_PREFIX
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", prefix):
+            raise BenchError(f"BENCH_DATABASE_PREFIX: lower-case letters, digits, _ ({prefix!r})")
+        name = f"{prefix}_{self.name}"
         url = make_url(admin_url).set(database=name)
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         try:

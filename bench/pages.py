@@ -3,8 +3,10 @@
 The app runs as production runs it: gunicorn with 2 sync workers, ``APP_ENV=production``
 (with local values for what production requires), PostgreSQL (a database of the bench's
 own) and Redis. A Flask hello-world is served the same way in the same run; wrk drives
-each page at 16 connections. The SQL queries of each page are counted in this process
-against the same database: cold (nothing kept) and warm (as most visitors get it).
+each page at 16 connections. The pages' data is the migrations' (funds, tiers) and the
+demo's Get Involved content, with 50 approved comments on a content page. The SQL queries
+of each page are counted in this process against the same database: cold (nothing kept)
+and warm (as most visitors get it).
 
     make bench                 # every bench, in full
     .venv/bin/python bench/pages.py --seconds 10 --rounds 3
@@ -36,9 +38,14 @@ class Page:
     kind: str = READ
 
 
-#: The public pages a campaign spike lands on. Members, shop and Take Action pages join
-#: this list as they are built: ``/join`` and ``/join/<tier>`` (FORM), ``/shop``, a product
-#: page, ``/cart``, ``/take-action``, a campaign page, a content page with 50 comments.
+#: What the pages below need in the database, besides what the migrations put there (the
+#: funds and the tiers): the open demo campaign, and a content page with comments.
+OPEN_CAMPAIGN = "keep-canadas-peacekeeping-promises"
+CONTENT_PAGE = "france-canada-peacekeeping-roadmap"
+APPROVED_COMMENTS = 50
+
+#: The public pages a campaign spike lands on. The shop's pages join this list as they are
+#: built: ``/shop``, a product page, ``/cart``.
 PAGES = [
     Page("/"),
     Page("/donate", FORM),
@@ -47,6 +54,9 @@ PAGES = [
     Page("/api/v1/funds"),
     Page("/join"),
     Page("/join/individual", FORM),
+    Page("/take-action"),
+    Page(f"/take-action/{OPEN_CAMPAIGN}", FORM),
+    Page(f"/pages/{CONTENT_PAGE}"),
 ]
 
 
@@ -66,19 +76,51 @@ def production_env(database_url):
     }
 
 
-def count_queries(env, paths):
-    """SQL statements per page: cold (nothing kept in the process) and warm."""
-    import sqlalchemy as sa
-
+def production_app(env):
+    """The app as the servers run it, in this process."""
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        from core import cache, create_app
+        from core import create_app
 
-        app = create_app()
+        return create_app()
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+def seed(app):
+    """The open campaign and the content page, with its approved comments."""
+    import sqlalchemy as sa
+
+    from core.db import db
+    from involve.content import seed_demo
+    from involve.models import Comment, CommentStatus, ContentPage
+
+    with app.app_context():
+        seed_demo()
+        page = db.session.scalar(sa.select(ContentPage).where(ContentPage.slug == CONTENT_PAGE))
+        db.session.add_all(
+            Comment(
+                page_id=page.id,
+                name=f"Reader {n}",
+                email=f"reader{n}@example.org",
+                body=f"Comment {n}: Canada and France working together on peacekeeping "
+                "in French-speaking countries is a sensible way to share the load.",
+                status=CommentStatus.approved,
+            )
+            for n in range(APPROVED_COMMENTS)
+        )
+        db.session.commit()
+        db.session.remove()
+
+
+def count_queries(app, paths):
+    """SQL statements per page: cold (nothing kept in the process) and warm."""
+    import sqlalchemy as sa
+
+    from core import cache
+
     statements = []
 
     def note(*args):
@@ -120,7 +162,9 @@ def main(argv=None):
     with Bench("pages") as bench:
         env = production_env(bench.database())
         bench.flask(env, "db", "upgrade")
-        queries = count_queries(env, [p.path for p in pages])
+        local = production_app(env)
+        seed(local)
+        queries = count_queries(local, [p.path for p in pages])
         app = bench.gunicorn("app", "wsgi:app", env=env)
         hello = bench.hello(env)
         # Each worker imports, connects and fills its cache: not part of the figures.
@@ -163,7 +207,10 @@ def main(argv=None):
         f"Flask hello-world: {statistics.median(hellos):.0f} req/s median "
         f"(measured between the pages: {', '.join(f'{h:.0f}' for h in hellos)})\n"
     )
-    header = f"{'page':<22} {'req/s':>8} {'hello':>8} {'ratio':>7} {'goal':>6}  {'SQL':>9}  p50/p99"
+    width = max(22, *(len(p.path) for p in pages))
+    header = (
+        f"{'page':<{width}} {'req/s':>8} {'hello':>8} {'ratio':>7} {'goal':>6}  {'SQL':>9}  p50/p99"
+    )
     print(header)
     print("-" * len(header))
     missed = []
@@ -182,12 +229,12 @@ def main(argv=None):
                 missed.append(page.path)
         cold, warm = queries[page.path]
         print(
-            f"{page.path:<22} {figures.rate:8.0f} {hello_rate:8.0f} {mid:6.3f}x "
+            f"{page.path:<{width}} {figures.rate:8.0f} {hello_rate:8.0f} {mid:6.3f}x "
             f"{'' if goal is None else f'{goal:.2f}':>6}  {cold} cold/{warm} warm  "
             f"{figures.p50_ms:.1f}/{figures.p99_ms:.1f} ms {verdict}"
         )
         if args.rounds > 1:
-            print(f"{'':<22} ratios by round: {', '.join(f'{r:.3f}' for r in page_ratios)}")
+            print(f"{'':<{width}} ratios by round: {', '.join(f'{r:.3f}' for r in page_ratios)}")
     if missed:
         print(f"\nbelow the goal: {', '.join(missed)}")
 

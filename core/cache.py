@@ -340,15 +340,19 @@ def fragment(key, depends, render):
 # -- whole pages ---------------------------------------------------------------------------
 
 
-def page(depends):
+def page(depends, *, vary=None):
     """Mark a view whose GET answer is kept for visitors who are not signed in.
 
     ``depends`` is a list of namespaces, or a function that returns one (for pages
-    whose parts are registered by features). Put it closest to the function.
+    whose parts are registered by features, or that are personal in some requests:
+    it then returns None). ``vary()`` names what else the page shows that no change
+    bumps, such as today's date where a page shows dates or what is open: each value
+    is kept apart. Put it closest to the function.
     """
 
     def mark(view):
         view.page_cache = depends
+        view.page_cache_vary = vary
         return view
 
     return mark
@@ -381,7 +385,16 @@ def _page_key():
     args = urlencode(sorted(request.args.items(multi=True)))
     if len(args) > 200:  # many distinct long addresses must not crowd out the rest
         args = hashlib.sha256(args.encode()).hexdigest()
-    return ("page", request.endpoint, request.path, args, current_language())
+    view = current_app.view_functions.get(request.endpoint)
+    vary = getattr(view, "page_cache_vary", None)
+    return (
+        "page",
+        request.endpoint,
+        request.path,
+        args,
+        current_language(),
+        None if vary is None else vary(),
+    )
 
 
 def _serve_cached_page():

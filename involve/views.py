@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import cache
 from core.accounts.access import has_role, role_required
 from core.accounts.models import Role
 from core.db import db
@@ -11,6 +12,7 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from involve import bp, services
+from involve.caching import CAMPAIGN_LIST, CAMPAIGN_PAGE, CONTENT_PAGE, today_key
 from involve.forms import CommentForm, SignForm, VolunteerForm
 from involve.markup import render_markdown
 from involve.models import CommentStatus
@@ -67,6 +69,7 @@ def get_involved():
 
 
 @bp.route("/take-action")
+@cache.page(depends=CAMPAIGN_LIST, vary=today_key)
 def take_action():
     campaigns = services.listed_campaigns()
     today = services.local_today()
@@ -90,6 +93,7 @@ def _campaign_page(campaign, sign_form, comment_form, status=200):
 
 @bp.route("/take-action/<slug>", methods=["GET", "POST"])
 @limiter.limit(_limit("INVOLVE_SIGN_LIMIT"), methods=["POST"])
+@cache.page(depends=CAMPAIGN_PAGE, vary=today_key)
 def campaign(slug):
     campaign = services.campaign_by_slug(slug, preview=has_role(Role.admin))
     if request.method == "GET":
@@ -156,6 +160,7 @@ def _content_page(page, comment_form, status=200):
 
 
 @bp.route("/pages/<slug>")
+@cache.page(depends=CONTENT_PAGE)
 def page(slug):
     page = services.page_by_slug(slug, preview=has_role(Role.admin))
     return _content_page(page, _comment_form(formdata=None))

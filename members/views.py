@@ -5,7 +5,7 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
-from core import clock, throttle
+from core import cache, clock, throttle
 from core.accounts.services import start_session
 from core.db import db
 from core.errors import DomainError
@@ -13,6 +13,7 @@ from core.extensions import limiter
 from core.i18n import current_language
 from core.urls import absolute_url
 from members import bp, dates, household, imports, receipting, services
+from members.caching import JOIN_PAGES, join_form_depends, today_key
 from members.forms import (
     FORMAT_LABELS,
     STATUS_LABELS,
@@ -54,6 +55,7 @@ def _viewer():
 
 
 @bp.route("/join")
+@cache.page(depends=JOIN_PAGES)
 def join():
     membership = services.membership_of(current_user) if current_user.is_authenticated else None
     return render_template(
@@ -74,6 +76,7 @@ def _prefill(form, membership, user):
 
 @bp.route("/join/<slug>", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
+@cache.page(depends=join_form_depends, vary=today_key)
 def join_tier(slug):
     tier = services.tier_by_slug(slug)
     viewer = _viewer()

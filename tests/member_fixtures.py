@@ -102,9 +102,12 @@ def run_lifecycle(app, *args):
 
 
 def queries_for(app, client, path):
-    """The SQL statements one GET of ``path`` runs."""
+    """The SQL statements one GET of ``path`` runs, drawn afresh (nothing kept)."""
+    from core import cache
+
     with app.app_context():
         engine = db.engine
+        cache.clear_local()
     counted = []
 
     def count(conn, cursor, statement, *args):
