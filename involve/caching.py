@@ -18,7 +18,8 @@ CAMPAIGNS = "campaigns"
 PAGES = "pages"
 COMMENTS = "comments"
 
-#: ``/take-action``: the campaigns with their counts.
+#: ``/take-action``: the campaigns with their counts (and ``/get-involved``: the open ones,
+#: with the panels features add there).
 CAMPAIGN_LIST = (CAMPAIGNS,)
 #: A campaign's page: the campaign, its count and its approved comments.
 CAMPAIGN_PAGE = (CAMPAIGNS, COMMENTS)
@@ -35,6 +36,14 @@ cache.watch(
     columns=("status", "name", "body", "page_id", "campaign_id", "created_at"),
     when=lambda comment: comment.status == CommentStatus.approved,
 )
+
+
+def get_involved_depends():
+    """The open campaigns and whatever the features show on Get Involved (None: personal)."""
+    from core import panels
+
+    parts = panels.depends("get_involved")
+    return None if parts is None else sorted({*CAMPAIGN_LIST, *parts})
 
 
 def today_key():

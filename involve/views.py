@@ -12,7 +12,13 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from involve import bp, services
-from involve.caching import CAMPAIGN_LIST, CAMPAIGN_PAGE, CONTENT_PAGE, today_key
+from involve.caching import (
+    CAMPAIGN_LIST,
+    CAMPAIGN_PAGE,
+    CONTENT_PAGE,
+    get_involved_depends,
+    today_key,
+)
 from involve.forms import CommentForm, SignForm, VolunteerForm
 from involve.markup import render_markdown
 from involve.models import CommentStatus
@@ -64,6 +70,7 @@ def _see_other(endpoint, anchor="", **values):
 
 
 @bp.route("/get-involved")
+@cache.page(depends=get_involved_depends, vary=today_key)
 def get_involved():
     return render_template("involve/get_involved.html", campaigns=services.open_campaigns())
 

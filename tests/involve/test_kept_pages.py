@@ -21,7 +21,7 @@ from tests.involve_fixtures import confirm_link, sign
 
 SLUG = "keep-canadas-peacekeeping-promises"
 OPEN = f"/take-action/{SLUG}"
-PAGES = ["/take-action", OPEN, ROADMAP, f"{ROADMAP}?lang=fr"]
+PAGES = ["/take-action", OPEN, ROADMAP, f"{ROADMAP}?lang=fr", "/get-involved"]
 
 
 def token_of(html):
@@ -80,6 +80,7 @@ def test_signing_shows_the_count_on_the_next_request(app, content, deliver):
         assert confirm(signer, confirm_link(deliver().to(email)[-1])).status_code == 303
         assert count_shown(client.get(OPEN).text) == n
         assert f"<strong>{n} signature" in client.get("/take-action").text
+        assert f": {n} signature" in client.get("/get-involved").text
         assert count_shown(client.get(f"{OPEN}?lang=fr").text) == n
 
 
