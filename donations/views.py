@@ -23,18 +23,18 @@ from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
 from core.urls import absolute_url
-from donations import bp, receipts, services
+from donations import bp, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
 
 def _donate_form(**kwargs):
-    low, high = services.limits()
+    low, high = settings.limits()
     return DonateForm(
         **kwargs,
-        presets=services.setting("donations.presets"),
-        funds=services.active_funds(),
+        presets=settings.setting("donations.presets"),
+        funds=gifts.active_funds(),
         language=current_language(),
         limits=(low, high),
     )
@@ -46,7 +46,7 @@ def _prefill(form):
         form.fund.choices[0].value if form.fund.choices else None
     )
     form.amount_choice.data = request.args.get("amount") or str(
-        services.setting("donations.presets")[0]
+        settings.setting("donations.presets")[0]
     )
     if request.args.get("monthly") == "1":
         form.frequency.data = "monthly"
@@ -79,10 +79,10 @@ def donate():
         _prefill(form)
     elif (form := _donate_form()).validate():
         try:
-            donation = services.start_donation(
-                services.GiftRequest(
+            donation = gifts.start_donation(
+                gifts.GiftRequest(
                     amount=form.amount_cents,
-                    fund=services.fund_by_slug(form.fund.data),
+                    fund=gifts.fund_by_slug(form.fund.data),
                     monthly=form.frequency.data == "monthly",
                     cover_fee=form.cover_fee.data,
                     anonymous=form.anonymous.data,
@@ -115,14 +115,14 @@ def donate():
     return render_template(
         "donations/donate.html",
         form=form,
-        consent_wording=services.NEWS_CONSENT_WORDING,
-        fee_percent=format_decimal(services.fee_rate()[0], locale=get_locale()),
-        fee_fixed=services.fee_rate()[1],
+        consent_wording=gifts.NEWS_CONSENT_WORDING,
+        fee_percent=format_decimal(settings.fee_rate()[0], locale=get_locale()),
+        fee_fixed=settings.fee_rate()[1],
     ), status
 
 
 def _to_checkout(donation):
-    url = services.open_checkout(donation)
+    url = gifts.open_checkout(donation)
     db.session.commit()
     return redirect(url, code=303)
 
@@ -133,7 +133,7 @@ def thanks():
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_"):
         abort(404)
-    donation = services.donation_for_session(session_id)
+    donation = gifts.donation_for_session(session_id)
     if donation is None:
         abort(404)
     db.session.commit()
@@ -146,36 +146,36 @@ def thanks():
 @cache.page(depends=FUND_PAGES)
 def funds():
     return render_template(
-        "donations/funds.html", funds=services.active_funds(), raised=services.raised_by_fund()
+        "donations/funds.html", funds=gifts.active_funds(), raised=gifts.raised_by_fund()
     )
 
 
 @bp.route("/funds/<slug>")
 @cache.page(depends=FUND_PAGES)
 def fund(slug):
-    fund = services.fund_by_slug(slug)
+    fund = gifts.fund_by_slug(slug)
     return render_template(
-        "donations/fund.html", fund=fund, raised=services.raised_by_fund().get(fund.id, 0)
+        "donations/fund.html", fund=fund, raised=gifts.raised_by_fund().get(fund.id, 0)
     )
 
 
 @bp.route("/donate/manage/<token>")
 def manage(token):
-    gift = services.gift_from_manage_token(token)
+    gift = gifts.gift_from_manage_token(token)
     return render_template("donations/manage.html", gift=gift, token=token, form=ChangeAmountForm())
 
 
 @bp.route("/donate/manage/<token>/amount", methods=["POST"])
 def change_amount(token):
-    gift = services.gift_from_manage_token(token)
+    gift = gifts.gift_from_manage_token(token)
     form = ChangeAmountForm()
     if form.validate_on_submit():
         try:
-            low, high = services.limits()
+            low, high = settings.limits()
             amount = parse_amount(
                 form.amount.data, locale=current_language(), min_cents=low, max_cents=high
             )
-            services.change_monthly_amount(gift, amount)
+            gifts.change_monthly_amount(gift, amount)
         except DomainError as error:
             db.session.rollback()
             form.amount.errors = [*form.amount.errors, str(error.message)]
@@ -192,8 +192,8 @@ def change_amount(token):
 @bp.route("/donate/manage/<token>/portal", methods=["POST"])
 def portal(token):
     """Stripe's customer portal: update the card or cancel the monthly gift."""
-    gift = services.gift_from_manage_token(token)
-    url = services.portal_url(gift, absolute_url("donations.portal_return", token=token))
+    gift = gifts.gift_from_manage_token(token)
+    url = gifts.portal_url(gift, absolute_url("donations.portal_return", token=token))
     return redirect(url, code=303)
 
 
@@ -201,8 +201,8 @@ def portal(token):
 @limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
 def portal_return(token):
     """Back from the portal: show the gift as the donor just left it, not as it was."""
-    gift = services.gift_from_manage_token(token)
-    services.refresh_monthly_gift(gift)
+    gift = gifts.gift_from_manage_token(token)
+    gifts.refresh_monthly_gift(gift)
     db.session.commit()
     return redirect(url_for("donations.manage", token=token))
 
@@ -242,5 +242,5 @@ def my_gifts():
         "donations/my_gifts.html",
         donations=donations,
         gifts=gifts,
-        manage_token=services.manage_token,
+        manage_token=gifts.manage_token,
     )
