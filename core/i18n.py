@@ -47,7 +47,11 @@ def language_switch_url(language):
 
 
 def current_language():
-    locale = get_locale()
+    """The language of the page being drawn (``en`` or ``fr``); ``en`` outside a request."""
+    try:
+        locale = get_locale()
+    except Exception:  # outside an application context: no locale to ask for
+        locale = None
     return locale.language if locale else "en"
 
 
