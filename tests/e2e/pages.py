@@ -210,7 +210,7 @@ def make_members(app, give, stripe_sim):
 
     from core.accounts.models import User
     from core.tokens import make_token
-    from members import household, services
+    from members import dates, household, management
     from members.cli import seed_tiers
     from members.models import Dues, Tier
     from tests.helpers import post_form
@@ -227,19 +227,19 @@ def make_members(app, give, stripe_sim):
         member = db.session.scalar(sa.select(User).where(User.email == "member@example.org"))
         family = db.session.scalar(sa.select(Tier).where(Tier.slug == "family"))
         staff = db.session.scalar(sa.select(User).where(User.email == "treasurer@example.org"))
-        dues = services.record_offline_dues(
+        dues = management.record_offline_dues(
             member,
             family,
             amount=family.price,
             method="cheque",
-            received_on=services.dates.today() - timedelta(days=1),
+            received_on=dates.today() - timedelta(days=1),
             reference="Cheque 1024",
             recorded_by=staff,
         )
         membership = dues.membership
         household.invite(membership, email="sam@example.org", name="Sam Partner", inviter=member)
         invitation = max(membership.household, key=lambda place: place.id)
-        imported, _ = services.person_for_staff(
+        imported, _ = management.person_for_staff(
             email="imported@example.org", name="Imported Member", language="en"
         )
         db.session.commit()
