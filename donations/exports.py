@@ -3,10 +3,11 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import db
 from core.money import to_decimal
 from donations.models import Donation, Fund, Receipt, ReceiptItem
-from donations.queries import filter_conditions, local_time, newest_first
+from donations.queries import filter_conditions, newest_first
 from payments.models import Payment
 
 EXPORT_COLUMNS = (
@@ -73,7 +74,7 @@ def export_rows(filters):
 
     def rows():
         for donation, fund_slug, charge_id, receipt in db.session.execute(query):
-            received = local_time(donation.received_at)
+            received = clock.local(donation.received_at)
             yield [
                 donation.id,
                 received.date().isoformat() if received else "",

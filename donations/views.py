@@ -105,11 +105,9 @@ def donate():
                 )
             )
         except DomainError as error:
-            db.session.rollback()
             target = getattr(form, error.field or "", None) or form.amount_choice
             target.errors = [*target.errors, str(error.message)]
         else:
-            db.session.commit()
             return _to_checkout(donation)
     status = 400 if request.method == "POST" else 200
     return render_template(
@@ -123,7 +121,6 @@ def donate():
 
 def _to_checkout(donation):
     url = gifts.open_checkout(donation)
-    db.session.commit()
     return redirect(url, code=303)
 
 
@@ -136,7 +133,6 @@ def thanks():
     donation = gifts.donation_for_session(session_id)
     if donation is None:
         abort(404)
-    db.session.commit()
     # The address holds only Stripe's session id, which may end up in a shared history:
     # the receipt and the link to manage a monthly gift go by email, not on this page.
     return render_template("donations/thanks.html", donation=donation)
@@ -177,10 +173,8 @@ def change_amount(token):
             )
             gifts.change_monthly_amount(gift, amount)
         except DomainError as error:
-            db.session.rollback()
             form.amount.errors = [*form.amount.errors, str(error.message)]
         else:
-            db.session.commit()
             flash(
                 _("Your monthly gift is changed. The new amount applies from the next month."),
                 "success",
@@ -203,7 +197,6 @@ def portal_return(token):
     """Back from the portal: show the gift as the donor just left it, not as it was."""
     gift = gifts.gift_from_manage_token(token)
     gifts.refresh_monthly_gift(gift)
-    db.session.commit()
     return redirect(url_for("donations.manage", token=token))
 
 
@@ -230,7 +223,7 @@ def my_gifts():
         .where(mine, Donation.status != DonationStatus.pending)
         .order_by(Donation.received_at.desc().nulls_last(), Donation.id.desc())
     ).all()
-    gifts = db.session.scalars(
+    monthly = db.session.scalars(
         sa.select(MonthlyGift)
         .where(
             sa.or_(MonthlyGift.user_id == current_user.id, MonthlyGift.email == current_user.email),
@@ -241,6 +234,6 @@ def my_gifts():
     return render_template(
         "donations/my_gifts.html",
         donations=donations,
-        gifts=gifts,
+        gifts=monthly,
         manage_token=gifts.manage_token,
     )

@@ -23,6 +23,7 @@ from core.accounts.services import (
     send_verification,
     validate_password,
 )
+from core.address import address_problems
 from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.mail.services import normalise_email
@@ -40,7 +41,7 @@ from members.models import (
     membership_states,
 )
 from members.pricing import describe_term, quote
-from members.validation import address_problems, text_problem
+from members.validation import text_problem
 from payments import services as payments
 from payments.imported import recurring_started
 
