@@ -177,7 +177,7 @@ def register_request_hooks(app):
         # if the answer says it succeeded; a refusal (4xx) or a failure (5xx) undoes it.
         # The few commit points inside a request are named where they are (before a call
         # to Stripe, see payments.checkout; the webhook's store-then-handle steps).
-        if db.session.registry.has() and db.session.in_transaction():
+        if db.session.registry.has() and db.session().in_transaction():
             if response.status_code < 400:
                 db.session.commit()
             else:

@@ -17,7 +17,7 @@ SAME_REFUSALS = [
     ("donor_name", "donor.name", "<b>Bold</b>"),
     ("donor_name", "donor.name", "Dana\r\nBcc: x@example.org"),
     ("organization_name", "donor.organization_name", "Acme <script>"),
-    ("address_line1", "donor.address.line1", "12 Elgin\x00Street"),
+    ("address_line1", "donor.address.line1", "12 Elgin\x1bStreet"),
     ("city", "donor.address.city", "x" * 101),
 ]
 
