@@ -178,9 +178,11 @@ def register_request_hooks(app):
         # The few commit points inside a request are named where they are (before a call
         # to Stripe, see payments.checkout; the webhook's store-then-handle steps). A
         # streamed answer (a CSV export) only reads, and reads on after this point.
-        if response.is_streamed:
+        if response.is_streamed or not db.session.registry.has():
             return response
-        if db.session.registry.has() and db.session().in_transaction():
+        session = db.session()
+        if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+            # A request that only read ends with nothing to commit: its objects stay loaded.
             if response.status_code < 400:
                 db.session.commit()
             else:
