@@ -130,6 +130,7 @@ def test_the_treasurers_gift_pages_fit_the_window_with_long_stripe_ids(
             culprits = page.evaluate(
                 "[...document.querySelectorAll('body *')].filter(e => "
                 "e.getBoundingClientRect().right > window.innerWidth + 1).slice(-3)"
-                ".map(e => e.tagName + '.' + e.className + ' ' + (e.textContent || '').slice(0, 40))"
+                ".map(e => e.tagName + '.' + e.className + ' '"
+                " + (e.textContent || '').slice(0, 40))"
             )
             assert wide <= width, (path, width, wide, culprits)
