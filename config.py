@@ -112,6 +112,7 @@ class Config:
 
     EMAIL_TOKEN_MAX_AGE = 60 * 60 * 24 * 3  # verification links: three days
     RESET_TOKEN_MAX_AGE = 60 * 60  # password reset links: one hour
+    MANAGE_LINK_DAYS = 60  # a monthly gift's manage link; an expired one offers a fresh one
 
     MAIL_BACKEND = "smtp"  # smtp | console
     MAIL_SERVER = "localhost"

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import address
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 from core.states import StateMachine
 
@@ -97,15 +98,15 @@ class TributeKind(enum.StrEnum):
 class DonorDetails:
     """Who gave: on each gift as it was given, so a receipt never changes afterwards."""
 
-    donor_name: Mapped[str] = mapped_column(sa.String(200))
-    organization_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    donor_name: Mapped[str] = mapped_column(address.column(address.NAME))
+    organization_name: Mapped[str] = mapped_column(address.column(address.ORGANIZATION), default="")
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
-    address_line1: Mapped[str] = mapped_column(sa.String(200), default="")
-    address_line2: Mapped[str] = mapped_column(sa.String(200), default="")
-    city: Mapped[str] = mapped_column(sa.String(100), default="")
-    province: Mapped[str] = mapped_column(sa.String(50), default="")
-    postal_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    country: Mapped[str] = mapped_column(sa.String(2), default="CA")
+    address_line1: Mapped[str] = mapped_column(address.column(address.LINE1), default="")
+    address_line2: Mapped[str] = mapped_column(address.column(address.LINE2), default="")
+    city: Mapped[str] = mapped_column(address.column(address.CITY), default="")
+    province: Mapped[str] = mapped_column(address.column(address.PROVINCE), default="")
+    postal_code: Mapped[str] = mapped_column(address.column(address.POSTAL), default="")
+    country: Mapped[str] = mapped_column(sa.String(address.COUNTRY_LENGTH), default="CA")
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
 
     @property
@@ -198,6 +199,10 @@ class Donation(TimestampMixin, DonorDetails, db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     consent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("email_consent.id"))
+    # An API client's Idempotency-Key, with a digest of the body it came with: a retry with
+    # the same key and body gets this gift back instead of starting another.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    request_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     fund: Mapped[Fund] = relationship()
     monthly_gift: Mapped[MonthlyGift | None] = relationship(back_populates="donations")
@@ -239,12 +244,14 @@ class Receipt(db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         sa.CheckConstraint("eligible_amount >= 0", name="eligible_not_negative"),
+        # Serials restart each tax year: 2026-000001, then 2027-000001.
+        sa.UniqueConstraint("year", "serial", name="uq_receipt_year_serial"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(40), unique=True, default=_token)
     kind: Mapped[ReceiptKind] = mapped_column(_enum(ReceiptKind, "receipt_kind"))
-    serial: Mapped[int | None] = mapped_column(unique=True)
+    serial: Mapped[int | None]  # counted within the year
     year: Mapped[int]  # the tax year of the gifts
     annual: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(sa.String(2))
@@ -252,7 +259,7 @@ class Receipt(db.Model):
     issued_on: Mapped[date]
     received_on: Mapped[date | None]
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
-    donor_name: Mapped[str] = mapped_column(sa.String(200))
+    donor_name: Mapped[str] = mapped_column(address.column(address.NAME))
     donor_address: Mapped[str] = mapped_column(sa.Text)
     amount: Mapped[int]
     advantage: Mapped[int] = mapped_column(default=0)
@@ -310,7 +317,8 @@ class ReceiptItem(db.Model):
 
 
 class ReceiptCounter(db.Model):
-    """The last serial number issued; its row is locked while the next one is taken."""
+    """The last serial number issued in a tax year (``id`` is the year); the row is locked
+    while the next one is taken."""
 
     __tablename__ = "receipt_counter"
 

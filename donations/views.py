@@ -22,19 +22,20 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
+from core.tokens import ExpiredLink
 from core.urls import absolute_url
-from donations import bp, receipts, services
+from donations import bp, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
 
 def _donate_form(**kwargs):
-    low, high = services.limits()
+    low, high = settings.limits()
     return DonateForm(
         **kwargs,
-        presets=services.setting("donations.presets"),
-        funds=services.active_funds(),
+        presets=settings.setting("donations.presets"),
+        funds=gifts.active_funds(),
         language=current_language(),
         limits=(low, high),
     )
@@ -46,7 +47,7 @@ def _prefill(form):
         form.fund.choices[0].value if form.fund.choices else None
     )
     form.amount_choice.data = request.args.get("amount") or str(
-        services.setting("donations.presets")[0]
+        settings.setting("donations.presets")[0]
     )
     if request.args.get("monthly") == "1":
         form.frequency.data = "monthly"
@@ -79,10 +80,10 @@ def donate():
         _prefill(form)
     elif (form := _donate_form()).validate():
         try:
-            donation = services.start_donation(
-                services.GiftRequest(
+            donation = gifts.start_donation(
+                gifts.GiftRequest(
                     amount=form.amount_cents,
-                    fund=services.fund_by_slug(form.fund.data),
+                    fund=gifts.fund_by_slug(form.fund.data),
                     monthly=form.frequency.data == "monthly",
                     cover_fee=form.cover_fee.data,
                     anonymous=form.anonymous.data,
@@ -105,25 +106,22 @@ def donate():
                 )
             )
         except DomainError as error:
-            db.session.rollback()
             target = getattr(form, error.field or "", None) or form.amount_choice
             target.errors = [*target.errors, str(error.message)]
         else:
-            db.session.commit()
             return _to_checkout(donation)
     status = 400 if request.method == "POST" else 200
     return render_template(
         "donations/donate.html",
         form=form,
-        consent_wording=services.NEWS_CONSENT_WORDING,
-        fee_percent=format_decimal(services.fee_rate()[0], locale=get_locale()),
-        fee_fixed=services.fee_rate()[1],
+        consent_wording=gifts.NEWS_CONSENT_WORDING,
+        fee_percent=format_decimal(settings.fee_rate()[0], locale=get_locale()),
+        fee_fixed=settings.fee_rate()[1],
     ), status
 
 
 def _to_checkout(donation):
-    url = services.open_checkout(donation)
-    db.session.commit()
+    url = gifts.open_checkout(donation)
     return redirect(url, code=303)
 
 
@@ -133,10 +131,9 @@ def thanks():
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_"):
         abort(404)
-    donation = services.donation_for_session(session_id)
+    donation = gifts.donation_for_session(session_id)
     if donation is None:
         abort(404)
-    db.session.commit()
     # The address holds only Stripe's session id, which may end up in a shared history:
     # the receipt and the link to manage a monthly gift go by email, not on this page.
     return render_template("donations/thanks.html", donation=donation)
@@ -146,41 +143,62 @@ def thanks():
 @cache.page(depends=FUND_PAGES)
 def funds():
     return render_template(
-        "donations/funds.html", funds=services.active_funds(), raised=services.raised_by_fund()
+        "donations/funds.html", funds=gifts.active_funds(), raised=gifts.raised_by_fund()
     )
 
 
 @bp.route("/funds/<slug>")
 @cache.page(depends=FUND_PAGES)
 def fund(slug):
-    fund = services.fund_by_slug(slug)
+    fund = gifts.fund_by_slug(slug)
     return render_template(
-        "donations/fund.html", fund=fund, raised=services.raised_by_fund().get(fund.id, 0)
+        "donations/fund.html", fund=fund, raised=gifts.raised_by_fund().get(fund.id, 0)
     )
+
+
+def _masked(email):
+    """``d•••@example.org``: enough for the donor to know the address, not for another."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
 
 
 @bp.route("/donate/manage/<token>")
 def manage(token):
-    gift = services.gift_from_manage_token(token)
+    try:
+        gift = gifts.gift_from_manage_token(token)
+    except ExpiredLink:
+        gift = gifts.gift_from_manage_token(token, expired_too=True)
+        return render_template(
+            "donations/manage_expired.html", token=token, email=_masked(gift.email)
+        ), 400
     return render_template("donations/manage.html", gift=gift, token=token, form=ChangeAmountForm())
+
+
+@bp.route("/donate/manage/<token>/fresh-link", methods=["POST"])
+@limiter.limit("5 per hour")
+def fresh_manage_link(token):
+    """An expired manage link: a new one goes to the gift's own address, never elsewhere."""
+    gift = gifts.gift_from_manage_token(token, expired_too=True)
+    gifts.send_manage_link(gift)
+    return render_template(
+        "donations/manage_expired.html", token=token, email=_masked(gift.email), sent=True
+    )
 
 
 @bp.route("/donate/manage/<token>/amount", methods=["POST"])
 def change_amount(token):
-    gift = services.gift_from_manage_token(token)
+    gift = gifts.gift_from_manage_token(token)
     form = ChangeAmountForm()
     if form.validate_on_submit():
         try:
-            low, high = services.limits()
+            low, high = settings.limits()
             amount = parse_amount(
                 form.amount.data, locale=current_language(), min_cents=low, max_cents=high
             )
-            services.change_monthly_amount(gift, amount)
+            gifts.change_monthly_amount(gift, amount)
         except DomainError as error:
-            db.session.rollback()
             form.amount.errors = [*form.amount.errors, str(error.message)]
         else:
-            db.session.commit()
             flash(
                 _("Your monthly gift is changed. The new amount applies from the next month."),
                 "success",
@@ -192,8 +210,8 @@ def change_amount(token):
 @bp.route("/donate/manage/<token>/portal", methods=["POST"])
 def portal(token):
     """Stripe's customer portal: update the card or cancel the monthly gift."""
-    gift = services.gift_from_manage_token(token)
-    url = services.portal_url(gift, absolute_url("donations.portal_return", token=token))
+    gift = gifts.gift_from_manage_token(token)
+    url = gifts.portal_url(gift, absolute_url("donations.portal_return", token=token))
     return redirect(url, code=303)
 
 
@@ -201,9 +219,8 @@ def portal(token):
 @limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
 def portal_return(token):
     """Back from the portal: show the gift as the donor just left it, not as it was."""
-    gift = services.gift_from_manage_token(token)
-    services.refresh_monthly_gift(gift)
-    db.session.commit()
+    gift = gifts.gift_from_manage_token(token)
+    gifts.refresh_monthly_gift(gift)
     return redirect(url_for("donations.manage", token=token))
 
 
@@ -230,7 +247,7 @@ def my_gifts():
         .where(mine, Donation.status != DonationStatus.pending)
         .order_by(Donation.received_at.desc().nulls_last(), Donation.id.desc())
     ).all()
-    gifts = db.session.scalars(
+    monthly = db.session.scalars(
         sa.select(MonthlyGift)
         .where(
             sa.or_(MonthlyGift.user_id == current_user.id, MonthlyGift.email == current_user.email),
@@ -241,6 +258,6 @@ def my_gifts():
     return render_template(
         "donations/my_gifts.html",
         donations=donations,
-        gifts=gifts,
-        manage_token=services.manage_token,
+        gifts=monthly,
+        manage_token=gifts.manage_token,
     )

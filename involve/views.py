@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from core import cache
+from core import cache, clock
 from core.accounts.access import has_role, role_required
 from core.accounts.models import Role
 from core.db import db
@@ -40,9 +40,7 @@ def _formatting():
     language = current_language()
     return {
         "format_day": lambda day: services.format_day(day, language),
-        "local_day": lambda moment: services.format_day(
-            services.local_time(moment).date(), language
-        ),
+        "local_day": lambda moment: services.format_day(clock.local_date(moment), language),
         "format_count": lambda number: services.format_count(number, language),
         "text_of": lambda obj, field: obj.text(field, language),
         "markdown": render_markdown,
@@ -79,7 +77,7 @@ def get_involved():
 @cache.page(depends=CAMPAIGN_LIST, vary=today_key)
 def take_action():
     campaigns = services.listed_campaigns()
-    today = services.local_today()
+    today = clock.today()
     return render_template(
         "involve/take_action.html",
         groups=services.by_status(campaigns, today),
@@ -91,7 +89,7 @@ def _campaign_page(campaign, sign_form, comment_form, status=200):
     return render_template(
         "involve/campaign.html",
         campaign=campaign,
-        status=campaign.status(services.local_today()),
+        status=campaign.status(clock.today()),
         comments=services.approved_comments(campaign),
         form=sign_form,
         comment_form=comment_form,

@@ -6,10 +6,11 @@ from urllib.parse import urlsplit
 import requests
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from donations import receipts as receipt_rules
+from donations.gifts import manage_token
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt
-from donations.services import manage_token
 from payments.models import Payment
 from tests.helpers import Mailbox, post_form
 
@@ -151,7 +152,7 @@ def test_an_annual_receipt_sums_the_year_and_a_second_run_issues_nothing(
         stripe_sim.advance(days=31)
     with app.app_context():
         donations = db.session.scalars(sa.select(Donation)).all()
-        years = {receipt_rules.local_date(d.received_at).year for d in donations}
+        years = {clock.local_date(d.received_at).year for d in donations}
         total = sum(d.total for d in donations)
     assert years == {now.year + 1}
     [year] = years
@@ -204,6 +205,38 @@ def test_a_gift_at_9pm_on_december_31_in_toronto_belongs_to_that_year(app, funds
             )
         )
         db.session.commit()
-        assert receipt_rules.local_date(late).isoformat() == "2026-12-31"
+        assert clock.local_date(late).isoformat() == "2026-12-31"
         assert [d.received_at for d in receipt_rules.gifts_for_annual(2026)] == [late]
         assert receipt_rules.gifts_for_annual(2027) == []
+
+
+def test_a_manage_link_expires_after_60_days_and_emails_a_fresh_one_to_the_gifts_address(
+    app, client, give, stripe_sim, deliver
+):
+    _, token = monthly(app, give, stripe_sim)
+    deliver()  # the welcome
+    assert client.get(f"/donate/manage/{token}").status_code == 200
+    clock.advance(days=app.config["MANAGE_LINK_DAYS"] + 1)
+    expired = client.get(f"/donate/manage/{token}")
+    page = expired.get_data(as_text=True)
+    assert expired.status_code == 400
+    assert "This link has expired" in page and "d•••@example.org" in page
+    assert "Change my monthly gift" not in page
+    sent = post_form(
+        client, f"/donate/manage/{token}/fresh-link", {}, token_from=f"/donate/manage/{token}"
+    )
+    assert sent.status_code == 200 and 'id="fresh-link-sent"' in sent.get_data(as_text=True)
+    [message] = [
+        m
+        for m in deliver().to("dana@example.org")
+        if m["Subject"] == "Your link to manage your monthly gift"
+    ]
+    [link] = [u for u in Mailbox.links(message) if "/donate/manage/" in u]
+    fresh = urlsplit(link).path
+    assert fresh != f"/donate/manage/{token}"
+    assert client.get(fresh).status_code == 200
+    # A forged link gets nothing sent anywhere.
+    forged = post_form(
+        client, f"/donate/manage/{token}x/fresh-link", {}, token_from=f"/donate/manage/{token}"
+    )
+    assert forged.status_code == 400
