@@ -2,7 +2,7 @@
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from core import clock
 from core.errors import DomainError
@@ -19,10 +19,16 @@ class ExpiredLink(InvalidLink):
     default_message = _l("This link has expired. Please ask for a new one.")
 
 
-class _Serializer(URLSafeTimedSerializer):
+class _Signer(TimestampSigner):
     def get_timestamp(self):
-        # Signed with the app's clock so tests can make a link expire.
-        return clock.timestamp()
+        # Signed with the app's clock, as links are read with it, so that a link signed
+        # after the clock moved (in tests and in development) is as old as it looks.
+        return int(clock.timestamp())
+
+
+class _Serializer(URLSafeTimedSerializer):
+    # The signer stamps the time; a get_timestamp on the serializer would never be called.
+    default_signer = _Signer
 
 
 def _serializer(purpose):

@@ -279,7 +279,7 @@ def test_list_columns_and_links(app, treasurer, five_gifts):
     _, _, _, _, html = listed(treasurer, "?q=acme")
     assert "Acme Foundation" in html and "Dan Cheque" in html
     assert 'href="/treasurer/donors?email=acme@example.org"' in html
-    assert re.search(r'href="/receipts/[\w-]+\.pdf"', html)
+    assert re.search(r'href="/receipts/[\w.-]+\.pdf"', html)
     assert "Offline" in html and "Paid" in html and "$200.00" in html
     assert 'href="/treasurer/donations.csv?q=acme"' in html
     assert 'href="/treasurer/donations/offline"' in html
