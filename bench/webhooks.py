@@ -85,7 +85,7 @@ def pay_gifts(env, sim_url, count, progress):
     try:
         from bench.bench_app import app
         from core.db import db
-        from donations import services
+        from donations import gifts
         from donations.models import Fund
         from payments.models import Payment
 
@@ -94,8 +94,8 @@ def pay_gifts(env, sim_url, count, progress):
         with app.app_context():
             fund = db.session.scalar(sa.select(Fund).order_by(Fund.position, Fund.id))
             for n in range(count):
-                donation = services.start_donation(
-                    services.GiftRequest(
+                donation = gifts.start_donation(
+                    gifts.GiftRequest(
                         amount=2500 + n,
                         fund=fund,
                         donor_name=f"Donor {n}",
@@ -107,7 +107,7 @@ def pay_gifts(env, sim_url, count, progress):
                     )
                 )
                 db.session.commit()
-                services.open_checkout(donation)
+                gifts.open_checkout(donation)
                 db.session.commit()
                 session_id = db.session.get(Payment, donation.payment_id).checkout_session_id
                 control.post(

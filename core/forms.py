@@ -3,9 +3,11 @@
 import threading
 
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
-from wtforms import StringField
+from wtforms import DateField, StringField
 from wtforms.fields.choices import Choice
+from wtforms.validators import ValidationError
 from wtforms.widgets import Select, html_params
 
 from core.errors import ValidationError as DomainValidationError
@@ -83,3 +85,23 @@ class OptionsOnce(Select):
         return Markup(
             f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>"
         )
+
+
+#: Years a date typed on a staff screen may fall in; beyond them it is a typing slip.
+YEARS = (2000, 2100)
+
+
+class DayField(DateField):
+    """A calendar date typed as YYYY-MM-DD (the browser's date picker sends that)."""
+
+    def process_formdata(self, valuelist):
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            raise ValueError(_l("Please enter a date as YYYY-MM-DD.")) from None
+
+    def pre_validate(self, form):
+        if self.data is not None and not YEARS[0] <= self.data.year <= YEARS[1]:
+            raise ValidationError(
+                _l("Please enter a date between %(low)s and %(high)s.", low=YEARS[0], high=YEARS[1])
+            )

@@ -7,7 +7,7 @@ from core.api import ErrorSchema
 from core.db import db
 from core.errors import DomainError
 from core.extensions import limiter
-from donations import services
+from donations import gifts
 from donations.caching import FUND_PAGES
 from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
 
@@ -22,8 +22,8 @@ def funds():
 
     Names and descriptions follow `?lang=` or Accept-Language; both names are given too.
     """
-    raised = services.raised_by_fund()
-    return [{"fund": fund, "raised": raised.get(fund.id, 0)} for fund in services.active_funds()]
+    raised = gifts.raised_by_fund()
+    return [{"fund": fund, "raised": raised.get(fund.id, 0)} for fund in gifts.active_funds()]
 
 
 @blp.route("/donations", methods=["POST"])
@@ -42,11 +42,11 @@ def funds():
 def create_donation(gift):
     """Start a gift and its Stripe Checkout; send the donor to `checkout_url`."""
     try:
-        donation = services.start_donation(gift)
+        donation = gifts.start_donation(gift)
     except DomainError:
         db.session.rollback()
         raise
-    url = services.open_checkout(donation)
-    expires_at = services.checkout_expires_at(donation)
+    url = gifts.open_checkout(donation)
+    expires_at = gifts.checkout_expires_at(donation)
     db.session.commit()
     return {"checkout_url": url, "donation_id": donation.id, "expires_at": expires_at}

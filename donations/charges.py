@@ -25,7 +25,7 @@ class Charge:
 
 def charge_for(amount, cover_fee, monthly=False):
     """The charge for a gift of ``amount`` cents, covering the card fee when asked."""
-    from donations.services import with_fee_covered
+    from donations.gifts import with_fee_covered
 
     fee = with_fee_covered(amount) - amount if cover_fee else 0
     return Charge(gift=amount, fee=fee, monthly=monthly)

@@ -49,7 +49,7 @@ def _gift_of(allocation):
 
 def _thank(donation, receipt):
     """The thank-you email, with the receipt attached when there is one."""
-    from donations.services import manage_url
+    from donations.gifts import manage_url
 
     gift = donation.monthly_gift
     context = {
@@ -187,7 +187,7 @@ def on_new_period(event):
 
 
 def on_renewal_failed(event):
-    from donations.services import manage_url
+    from donations.gifts import manage_url
 
     gift = _gift_of(event.allocation)
     if gift.status in (MonthlyStatus.pending, MonthlyStatus.cancelled):

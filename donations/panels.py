@@ -4,12 +4,12 @@ from flask import render_template
 
 
 def fund_panel():
-    from donations import services
+    from donations import gifts
 
     return render_template(
         "donations/_fund_panel.html",
-        funds=services.active_funds(),
-        raised=services.raised_by_fund(),
+        funds=gifts.active_funds(),
+        raised=gifts.raised_by_fund(),
     )
 
 
@@ -20,9 +20,9 @@ def account_panel():
 def treasurer_panel():
     from datetime import date
 
-    from donations import services
+    from donations import queries
 
-    totals = services.year_totals(services.this_year())
+    totals = queries.year_totals(queries.this_year())
     return render_template(
         "donations/staff/_dashboard_panel.html",
         totals=totals,

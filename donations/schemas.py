@@ -9,7 +9,7 @@ from core.api import ApiSchema, Choice, Email, Flag, Object, Text
 from core.errors import NotFound
 from core.i18n import current_language
 from core.money import InvalidAmount, parse_amount
-from donations import services
+from donations import gifts, settings
 from donations.forms import POSTAL_CODE, PROVINCES, countries
 
 LANGUAGES = ("en", "fr")
@@ -84,7 +84,7 @@ class Amount(ma.fields.Field):
         language = data.get("language") if isinstance(data, Mapping) else None
         if language not in LANGUAGES:
             language = current_language()
-        low, high = services.limits()
+        low, high = settings.limits()
         try:
             return parse_amount(value, locale=language, min_cents=low, max_cents=high)
         except InvalidAmount as error:
@@ -101,7 +101,7 @@ class FundSlug(Text):
     def _deserialize(self, value, attr, data, **kwargs):
         slug = super()._deserialize(value, attr, data, **kwargs)
         try:
-            return services.fund_by_slug(slug)
+            return gifts.fund_by_slug(slug)
         except NotFound:
             raise ma.ValidationError(_l("Please choose a fund.")) from None
 
@@ -169,7 +169,7 @@ class TributeSchema(ApiSchema):
 
 
 class DonationRequestSchema(ApiSchema):
-    """A gift; loads as a :class:`donations.services.GiftRequest`."""
+    """A gift; loads as a :class:`donations.gifts.GiftRequest`."""
 
     amount = Amount(required=True)
     frequency = Choice(("one_time", "monthly"), load_default="one_time")
@@ -205,7 +205,7 @@ class DonationRequestSchema(ApiSchema):
     def _gift(self, data, **kwargs):
         donor, address = data["donor"], data["donor"]["address"]
         tribute = data["tribute"] or {}
-        return services.GiftRequest(
+        return gifts.GiftRequest(
             amount=data["amount"],
             fund=data["fund"],
             monthly=data["frequency"] == "monthly",

@@ -10,8 +10,8 @@ from core.csv import stream_csv
 from core.db import db
 from core.errors import DomainError, ValidationError
 from core.i18n import current_language
-from donations import bp, receipts, services
-from donations.forms import (
+from donations import bp, exports, gifts, queries, receipts, settings
+from donations.staff_forms import (
     KIND_LABELS,
     METHOD_LABELS,
     MONTHLY_STATUS_LABELS,
@@ -34,14 +34,14 @@ def _render(template, status=200, **context):
         template,
         labels=LABELS,
         local_date=receipts.local_date,
-        local_time=services.local_time,
+        local_time=queries.local_time,
         **context,
     ), status
 
 
 def _filter_form():
     return DonationFilterForm(
-        formdata=request.args, funds=services.all_funds(), language=current_language()
+        formdata=request.args, funds=queries.all_funds(), language=current_language()
     )
 
 
@@ -59,7 +59,7 @@ def staff_donations():
     form = _filter_form()
     if form.validate():
         try:
-            results = services.search_donations(form.filters(), page=form.page_number)
+            results = queries.search_donations(form.filters(), page=form.page_number)
         except ValidationError as error:
             _add_error(form, error.field, error.message)
         else:
@@ -80,23 +80,23 @@ def staff_export():
                 for name, errors in form.errors.items()
             )
         )
-    rows = services.export_rows(form.filters())
+    rows = exports.export_rows(form.filters())
     today = receipts.local_date(clock.now()).isoformat()
-    return stream_csv(services.export_header(), rows, f"donations-{today}.csv")
+    return stream_csv(exports.export_header(), rows, f"donations-{today}.csv")
 
 
 @bp.route("/treasurer/donations/<int:donation_id>")
 @role_required("treasurer")
 def staff_donation(donation_id):
-    return _render("donations/staff/detail.html", detail=services.donation_detail(donation_id))
+    return _render("donations/staff/detail.html", detail=queries.donation_detail(donation_id))
 
 
 @bp.route("/treasurer/donations/<int:donation_id>/resend-receipt", methods=["POST"])
 @role_required("treasurer")
 def staff_resend_receipt(donation_id):
-    detail = services.donation_detail(donation_id)
+    detail = queries.donation_detail(donation_id)
     try:
-        receipt = services.resend_receipt(detail.donation)
+        receipt = gifts.resend_receipt(detail.donation)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -109,20 +109,20 @@ def staff_resend_receipt(donation_id):
 @bp.route("/treasurer/donors")
 @role_required("treasurer")
 def staff_donor():
-    summary = services.donor_summary(request.args.get("email", ""))
+    summary = queries.donor_summary(request.args.get("email", ""))
     return _render("donations/staff/donor.html", summary=summary)
 
 
 @bp.route("/treasurer/donations/offline", methods=["GET", "POST"])
 @role_required("treasurer")
 def staff_offline_gift():
-    form = OfflineGiftForm(funds=services.active_funds(), language=current_language())
+    form = OfflineGiftForm(funds=gifts.active_funds(), language=current_language())
     if request.method == "GET":
         form.received_on.data = receipts.local_date(clock.now())
     elif form.validate():
         try:
-            donation, receipt = services.record_offline_gift(
-                fund=services.fund_by_slug(form.fund.data),
+            donation, receipt = gifts.record_offline_gift(
+                fund=gifts.fund_by_slug(form.fund.data),
                 recorded_by=current_user,
                 **form.gift(),
             )
@@ -155,7 +155,7 @@ def _offline_message(donation, receipt, asked):
         return _("The gift is recorded. No receipt was issued, as asked.")
     return _(
         "The gift is recorded, but no receipt was issued: %(reason)s",
-        reason=services.why_no_receipt(donation),
+        reason=queries.why_no_receipt(donation),
     )
 
 
@@ -164,13 +164,13 @@ def _offline_message(donation, receipt, asked):
 def staff_settings():
     language = current_language()
     if request.method == "GET":
-        form = DonationSettingsForm.from_settings(services.current_settings(), language)
+        form = DonationSettingsForm.from_settings(settings.current_settings(), language)
         return _render("donations/staff/settings.html", form=form)
     form = DonationSettingsForm(language=language)
     if form.validate():
         try:
-            services.save_settings(form.values())
-        except services.InvalidSettings as error:
+            settings.save_settings(form.values())
+        except settings.InvalidSettings as error:
             db.session.rollback()
             for key, message in error.problems.items():
                 _add_error(form, form.field_for(key).name, message)

@@ -24,18 +24,19 @@ from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
 from core.urls import absolute_url
-from donations import bp, charges, receipts, services
+from donations import bp, charges, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
-from donations.forms import ChangeAmountForm, DonateForm, plain_amount
+from donations.forms import ChangeAmountForm, DonateForm
+from donations.staff_forms import plain_amount
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
 
 
 def _donate_form(**kwargs):
-    low, high = services.limits()
+    low, high = settings.limits()
     return DonateForm(
         **kwargs,
-        presets=services.setting("donations.presets"),
-        funds=services.active_funds(),
+        presets=settings.setting("donations.presets"),
+        funds=gifts.active_funds(),
         language=current_language(),
         limits=(low, high),
     )
@@ -47,7 +48,7 @@ def _prefill(form):
         form.fund.choices[0].value if form.fund.choices else None
     )
     form.amount_choice.data = request.args.get("amount") or str(
-        services.setting("donations.presets")[0]
+        settings.setting("donations.presets")[0]
     )
     if request.args.get("monthly") == "1":
         form.frequency.data = "monthly"
@@ -81,10 +82,10 @@ def donate():
     elif (form := _donate_form()).validate():
         monthly = form.frequency.data == "monthly"
         try:
-            donation = services.start_donation(
-                services.GiftRequest(
+            donation = gifts.start_donation(
+                gifts.GiftRequest(
                     amount=form.amount_cents,
-                    fund=services.fund_by_slug(form.fund.data),
+                    fund=gifts.fund_by_slug(form.fund.data),
                     monthly=monthly,
                     cover_fee=form.cover_fee.data,
                     anonymous=form.anonymous.data,
@@ -156,11 +157,11 @@ def _charge_text(form):
 
 
 def _render_donate(form):
-    percent, fixed = services.fee_rate()
+    percent, fixed = settings.fee_rate()
     return render_template(
         "donations/donate.html",
         form=form,
-        consent_wording=services.NEWS_CONSENT_WORDING,
+        consent_wording=gifts.NEWS_CONSENT_WORDING,
         fee_percent=format_decimal(percent, locale=get_locale()),
         fee_fixed=fixed,
         charge_text=_charge_text(form),
@@ -185,11 +186,11 @@ def came_back(token):
     The checkout is expired at Stripe, so a copy of its page left open in another tab
     cannot be paid later beside the gift the donor now makes again.
     """
-    donation = services.donation_from_return_token(token)
-    if not services.abandon_checkout(donation):
+    donation = gifts.donation_from_return_token(token)
+    if not gifts.abandon_checkout(donation):
         db.session.commit()
         flash(_("Your payment went through after all: thank you for your gift!"), "success")
-        return redirect(url_for("donations.thanks", session_id=services.session_of(donation)))
+        return redirect(url_for("donations.thanks", session_id=gifts.session_of(donation)))
     db.session.commit()
     form = _donate_form(formdata=None)
     _fill_from(form, donation)
@@ -231,7 +232,7 @@ def _fill_from(form, donation):
 
 
 def _to_checkout(donation):
-    url = services.open_checkout(donation)
+    url = gifts.open_checkout(donation)
     db.session.commit()
     return redirect(url, code=303)
 
@@ -242,7 +243,7 @@ def thanks():
     session_id = request.args.get("session_id", "")
     if not session_id.startswith("cs_"):
         abort(404)
-    donation = services.donation_for_session(session_id)
+    donation = gifts.donation_for_session(session_id)
     if donation is None:
         abort(404)
     db.session.commit()
@@ -255,16 +256,16 @@ def thanks():
 @cache.page(depends=FUND_PAGES)
 def funds():
     return render_template(
-        "donations/funds.html", funds=services.active_funds(), raised=services.raised_by_fund()
+        "donations/funds.html", funds=gifts.active_funds(), raised=gifts.raised_by_fund()
     )
 
 
 @bp.route("/funds/<slug>")
 @cache.page(depends=FUND_PAGES)
 def fund(slug):
-    fund = services.fund_by_slug(slug)
+    fund = gifts.fund_by_slug(slug)
     return render_template(
-        "donations/fund.html", fund=fund, raised=services.raised_by_fund().get(fund.id, 0)
+        "donations/fund.html", fund=fund, raised=gifts.raised_by_fund().get(fund.id, 0)
     )
 
 
@@ -294,21 +295,21 @@ def _render_manage(gift, token, form):
 
 @bp.route("/donate/manage/<token>")
 def manage(token):
-    gift = services.gift_from_manage_token(token)
+    gift = gifts.gift_from_manage_token(token)
     return _render_manage(gift, token, ChangeAmountForm())
 
 
 @bp.route("/donate/manage/<token>/amount", methods=["POST"])
 def change_amount(token):
-    gift = services.gift_from_manage_token(token)
+    gift = gifts.gift_from_manage_token(token)
     form = ChangeAmountForm()
     if form.validate_on_submit():
         try:
-            low, high = services.limits()
+            low, high = settings.limits()
             amount = parse_amount(
                 form.amount.data, locale=current_language(), min_cents=low, max_cents=high
             )
-            services.change_monthly_amount(gift, amount)
+            gifts.change_monthly_amount(gift, amount)
         except DomainError as error:
             db.session.rollback()
             form.amount.errors = [*form.amount.errors, str(error.message)]
@@ -325,8 +326,8 @@ def change_amount(token):
 @bp.route("/donate/manage/<token>/keep", methods=["POST"])
 def resume(token):
     """Undo a cancellation before the last month ends."""
-    gift = services.gift_from_manage_token(token)
-    services.resume_monthly_gift(gift)
+    gift = gifts.gift_from_manage_token(token)
+    gifts.resume_monthly_gift(gift)
     db.session.commit()
     flash(_("Your monthly gift goes on. Thank you!"), "success")
     return redirect(url_for("donations.manage", token=token))
@@ -335,8 +336,8 @@ def resume(token):
 @bp.route("/donate/manage/<token>/portal", methods=["POST"])
 def portal(token):
     """Stripe's customer portal: update the card or cancel the monthly gift."""
-    gift = services.gift_from_manage_token(token)
-    url = services.portal_url(gift, absolute_url("donations.portal_return", token=token))
+    gift = gifts.gift_from_manage_token(token)
+    url = gifts.portal_url(gift, absolute_url("donations.portal_return", token=token))
     return redirect(url, code=303)
 
 
@@ -344,8 +345,8 @@ def portal(token):
 @limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
 def portal_return(token):
     """Back from the portal: show the gift as the donor just left it, not as it was."""
-    gift = services.gift_from_manage_token(token)
-    services.refresh_monthly_gift(gift)
+    gift = gifts.gift_from_manage_token(token)
+    gifts.refresh_monthly_gift(gift)
     db.session.commit()
     return redirect(url_for("donations.manage", token=token))
 
@@ -409,5 +410,5 @@ def my_gifts():
         "donations/my_gifts.html",
         donations=donations,
         gifts=gifts,
-        manage_token=services.manage_token,
+        manage_token=gifts.manage_token,
     )

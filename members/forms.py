@@ -24,8 +24,9 @@ from wtforms.validators import (
 
 from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
 from core.errors import ValidationError as DomainValidationError
+from core.forms import DayField
 from core.money import parse_amount
-from donations.forms import DayField, countries
+from donations.forms import countries
 from members.models import MembershipStatus, MondialFormat
 from members.validation import text_problem
 

@@ -9,8 +9,8 @@ from core import clock
 from core.db import db
 from core.mail.services import preferences_token
 from core.tokens import InvalidLink, make_token, read_token
+from donations.gifts import manage_token
 from donations.models import MonthlyGift, Receipt
-from donations.services import manage_token
 from tests.helpers import sign_in
 
 

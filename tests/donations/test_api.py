@@ -293,12 +293,12 @@ def test_a_nul_in_a_string_is_refused(app, client, funds, raw):
 def test_a_domain_error_from_the_service_keeps_its_status_and_code(
     app, client, funds, monkeypatch, error, status, code, fields
 ):
-    from donations import services
+    from donations import gifts
 
     def refuse(gift):
         raise error
 
-    monkeypatch.setattr(services, "start_donation", refuse)
+    monkeypatch.setattr(gifts, "start_donation", refuse)
     response = client.post(f"{API}/donations", json=gift_body())
     assert response.status_code == status
     body = response.get_json()["error"]

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 from core.db import db
 from core.money import card_fee
+from donations.gifts import with_fee_covered
 from donations.models import Donation, MonthlyGift
-from donations.services import with_fee_covered
 from payments.models import Payment
 
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from pypdf import PdfReader
 
 from core.db import db
+from donations.gifts import raised_by_fund
 from donations.models import Donation, DonationStatus, Receipt
-from donations.services import raised_by_fund
 from payments.models import Payment
 from tests.helpers import Mailbox
 

@@ -8,8 +8,8 @@ import sqlalchemy as sa
 
 from core.db import db
 from donations import receipts as receipt_rules
+from donations.gifts import manage_token
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt
-from donations.services import manage_token
 from payments.models import Payment
 from tests.helpers import Mailbox, post_form
 

@@ -16,8 +16,8 @@ from core import clock
 from core.audit import AuditEntry
 from core.csv import neutralise
 from core.db import db
+from donations import gifts, queries, settings
 from donations import receipts as receipt_rules
-from donations import services
 from donations.models import Donation, DonationKind, DonationStatus, Receipt, ReceiptKind
 from tests.helpers import post_form
 
@@ -130,8 +130,8 @@ POST_PATHS = [
 @pytest.fixture
 def a_gift(app, funds):
     with app.app_context():
-        fund = services.fund_by_slug("general")
-        donation, _ = services.record_offline_gift(
+        fund = gifts.fund_by_slug("general")
+        donation, _ = gifts.record_offline_gift(
             fund=fund,
             amount=5000,
             method="cash",
@@ -328,9 +328,9 @@ def test_what_was_typed_in_a_filter_is_escaped(treasurer, funds):
 
 def test_pages_of_fifty(app, treasurer):
     with app.app_context():
-        fund = services.fund_by_slug("general")
+        fund = gifts.fund_by_slug("general")
         for n in range(53):
-            services.record_offline_gift(
+            gifts.record_offline_gift(
                 fund=fund,
                 amount=100 + n,
                 method="cash",
@@ -726,7 +726,7 @@ def save_settings(client, lang="en", **overrides):
 
 def stored(app):
     with app.app_context():
-        return services.current_settings()
+        return settings.current_settings()
 
 
 def test_settings_show_the_defaults(treasurer):
@@ -876,4 +876,4 @@ def test_the_dashboard_before_any_gift(treasurer):
 def test_the_clock_decides_this_year(app):
     clock.freeze(datetime(2027, 1, 1, 4, 59, tzinfo=ZoneInfo("UTC")))
     with app.test_request_context():
-        assert services.this_year() == 2026  # still New Year's Eve in Ottawa
+        assert queries.this_year() == 2026  # still New Year's Eve in Ottawa

@@ -111,8 +111,8 @@ NOT_PAGES = {
 def make_donations(app, give, stripe_sim):
     """A paid one-time gift, a monthly gift, and what the treasurer and admin open."""
     from core.mail.services import preferences_token
+    from donations.gifts import manage_token
     from donations.models import Donation, Fund, MonthlyGift
-    from donations.services import manage_token
 
     _, paid = give(donor_name="Dana Donor", email="dana@example.org")
     stripe_sim.pay(paid)

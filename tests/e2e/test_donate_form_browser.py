@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from core.db import db
 from donations.models import Donation, DonationStatus
-from donations.services import with_fee_covered
+from donations.gifts import with_fee_covered
 from tests.e2e.test_donations_browser import fill_donor
 
 pytestmark = pytest.mark.browser

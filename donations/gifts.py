@@ -1,0 +1,385 @@
+"""Donation verbs: start a gift, follow its payment, monthly gifts, offline gifts, fund totals.
+
+The payment side (Checkout, webhooks, refunds) is in ``payments``; what it tells us is
+handled in :mod:`donations.handlers` (the ``donation`` purpose).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from core import audit, clock
+from core.db import db, locked
+from core.errors import Conflict, NotFound, ValidationError
+from core.mail.services import normalise_email, record_consent
+from core.money import format_money, gross_up
+from core.tokens import make_token, read_token
+from core.urls import absolute_url
+from donations import receipts
+from donations.handlers import PURPOSE
+from donations.models import (
+    Donation,
+    DonationKind,
+    DonationStatus,
+    Fund,
+    MonthlyGift,
+    MonthlyStatus,
+    TributeKind,
+)
+from donations.settings import fee_rate, limits
+from payments import services as payments
+from payments.models import Payment
+
+NEWS_CONSENT_WORDING = _l(
+    "Yes, send me news by email: campaigns, new issues of Mondial and events. "
+    "I can unsubscribe at any time."
+)
+
+
+def check_online_amount(amount):
+    """Refuse a gift outside the limits staff set for giving online."""
+    low, high = limits()
+    if not low <= amount <= high:
+        raise ValidationError(
+            _l(
+                "Please give between %(low)s and %(high)s online.",
+                low=format_money(low),
+                high=format_money(high),
+            ),
+            field="amount",
+        )
+
+
+def with_fee_covered(amount):
+    """What to charge so that, after the card fee, the charity keeps exactly ``amount``."""
+    percent, fixed = fee_rate()
+    return gross_up(amount, percent, fixed)
+
+
+# -- funds -----------------------------------------------------------------------------------
+
+
+def active_funds():
+    return db.session.scalars(
+        sa.select(Fund).where(Fund.active.is_(True)).order_by(Fund.position, Fund.id)
+    ).all()
+
+
+def fund_by_slug(slug):
+    fund = db.session.scalar(sa.select(Fund).where(Fund.slug == slug, Fund.active.is_(True)))
+    if fund is None:
+        raise NotFound()
+    return fund
+
+
+def raised_by_fund():
+    """Money given to each fund: gifts that succeeded, less what was refunded or charged back."""
+    rows = db.session.execute(
+        sa.select(
+            Donation.fund_id,
+            sa.func.coalesce(
+                sa.func.sum(Donation.amount + Donation.fee_covered - Donation.refunded), 0
+            ),
+        )
+        .where(Donation.status == DonationStatus.paid)
+        .group_by(Donation.fund_id)
+    ).all()
+    return {fund_id: int(total) for fund_id, total in rows}
+
+
+# -- starting a gift -------------------------------------------------------------------------
+
+
+@dataclass
+class GiftRequest:
+    """A gift as the visitor asked for it (from the form or the JSON API)."""
+
+    amount: int
+    fund: Fund
+    donor_name: str
+    email: str
+    address_line1: str
+    city: str
+    province: str
+    postal_code: str
+    country: str = "CA"
+    address_line2: str = ""
+    organization_name: str = ""
+    monthly: bool = False
+    cover_fee: bool = False
+    anonymous: bool = False
+    tribute_kind: str | None = None
+    tribute_name: str = ""
+    tribute_notify_email: str = ""
+    news_consent: bool = False
+    annual_receipt: bool = True
+    language: str = "en"
+    user_id: int | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def _donor_fields(request):
+    return {
+        "donor_name": request.donor_name.strip(),
+        "organization_name": request.organization_name.strip(),
+        "email": normalise_email(request.email),
+        "address_line1": request.address_line1.strip(),
+        "address_line2": request.address_line2.strip(),
+        "city": request.city.strip(),
+        "province": request.province.strip(),
+        "postal_code": request.postal_code.strip().upper(),
+        "country": (request.country or "CA").upper(),
+        "language": request.language if request.language in ("en", "fr") else "en",
+    }
+
+
+def start_donation(request):
+    """Create the gift (and its monthly gift) and a pending payment; the caller commits.
+
+    Then :func:`open_checkout` sends the visitor to Stripe.
+    """
+    check_online_amount(request.amount)
+    if not request.fund.active:
+        raise ValidationError(_l("Please choose a fund."), field="fund")
+    if request.tribute_kind and not request.tribute_name.strip():
+        raise ValidationError(_l("Please tell us whom the gift honours."), field="tribute_name")
+    charged = with_fee_covered(request.amount) if request.cover_fee else request.amount
+    donor = _donor_fields(request)
+    gift = None
+    if request.monthly:
+        gift = MonthlyGift(
+            fund=request.fund,
+            amount=request.amount,
+            charged=charged,
+            cover_fee=request.cover_fee,
+            annual_receipt=request.annual_receipt,
+            anonymous=request.anonymous,
+            user_id=request.user_id,
+            **donor,
+        )
+        db.session.add(gift)
+    donation = Donation(
+        kind=DonationKind.monthly if request.monthly else DonationKind.one_time,
+        fund=request.fund,
+        amount=request.amount,
+        fee_covered=charged - request.amount,
+        anonymous=request.anonymous,
+        tribute_kind=TributeKind(request.tribute_kind) if request.tribute_kind else None,
+        tribute_name=request.tribute_name.strip() if request.tribute_kind else "",
+        tribute_notify_email=normalise_email(request.tribute_notify_email)
+        if request.tribute_kind
+        else "",
+        user_id=request.user_id,
+        monthly_gift=gift,
+        **donor,
+    )
+    db.session.add(donation)
+    if request.news_consent:
+        with force_locale(donor["language"]):
+            consent = record_consent(
+                donor["email"],
+                True,
+                wording=str(NEWS_CONSENT_WORDING),
+                language=donor["language"],
+                source="donation form",
+            )
+        donation.consent_id = consent.id
+    db.session.flush()
+    with force_locale(donor["language"]):
+        fund_name = request.fund.name(donor["language"])
+        label = str(
+            _l("Monthly gift to %(fund)s", fund=fund_name)
+            if request.monthly
+            else _l("Gift to %(fund)s", fund=fund_name)
+        )
+    payment = payments.start_checkout(
+        [payments.Part(PURPOSE, donation.id, charged, description=label)],
+        lines=[payments.Line(label, charged)],
+        email=donor["email"],
+        name=donor["donor_name"],
+        language=donor["language"],
+        success_url=payments.return_url("donations.thanks"),
+        cancel_url=absolute_url("donations.donate", fund=request.fund.slug),
+        every="month" if request.monthly else None,
+        submit_type=None if request.monthly else "donate",
+        description=label,
+    )
+    donation.payment_id = payment.id
+    audit.record(
+        "donation.started",
+        donation,
+        data={"amount": request.amount, "charged": charged, "monthly": request.monthly},
+        actor=donor["email"],
+    )
+    return donation
+
+
+def open_checkout(donation):
+    """The Stripe Checkout address for a gift (commits; raises CheckoutUnavailable)."""
+    return payments.open_checkout(db.session.get(Payment, donation.payment_id))
+
+
+def checkout_expires_at(donation):
+    """When the gift's Stripe Checkout page stops taking payment."""
+    return payments.checkout_expires_at(db.session.get(Payment, donation.payment_id))
+
+
+def donation_for_session(session_id):
+    """The gift a Checkout Session paid for, with its payment recorded if it was paid."""
+    payment = payments.confirm_on_return(session_id)
+    if payment is None:
+        return None
+    for allocation in payment.allocations:
+        if allocation.purpose == PURPOSE:
+            return db.session.get(Donation, allocation.row_id)
+    return None
+
+
+def _lock(donation_id):
+    return locked(sa.select(Donation).where(Donation.id == donation_id)).one()
+
+
+# -- monthly gifts ---------------------------------------------------------------------------
+
+
+def manage_token(gift):
+    return make_token("monthly-gift", gift.token)
+
+
+def gift_from_manage_token(token):
+    gift_token = read_token("monthly-gift", token)
+    gift = db.session.scalar(sa.select(MonthlyGift).where(MonthlyGift.token == gift_token))
+    if gift is None:
+        raise NotFound()
+    return gift
+
+
+def manage_url(gift):
+    return absolute_url("donations.manage", token=manage_token(gift))
+
+
+def _first_payment(gift):
+    """The payment that started the gift's series, which names it to payments."""
+    return db.session.get(Payment, gift.donations[0].payment_id)
+
+
+def change_monthly_amount(gift, new_amount):
+    """Change what a monthly gift gives from the next month on (no proration)."""
+    check_online_amount(new_amount)
+    running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
+    if not running or not gift.subscription_id:
+        raise Conflict(_l("This monthly gift cannot be changed any more."))
+    charged = with_fee_covered(new_amount) if gift.cover_fee else new_amount
+    if charged == gift.charged:
+        return gift
+    payments.change_recurring_amount(_first_payment(gift), charged)
+    previous = gift.amount
+    gift.amount, gift.charged = new_amount, charged
+    audit.record("monthly_gift.amount_changed", gift, data={"from": previous, "to": new_amount})
+    return gift
+
+
+def refresh_monthly_gift(gift):
+    """Bring the gift up to date with what the donor just did in the portal."""
+    if gift.subscription_id:
+        payments.refresh_recurring(_first_payment(gift))
+    return gift
+
+
+def portal_url(gift, return_to):
+    """A page where the donor updates the card or cancels the monthly gift."""
+    if not gift.customer_id:
+        raise Conflict(_l("This monthly gift has not started yet."))
+    return payments.portal_url(_first_payment(gift), return_to)
+
+
+# -- offline gifts ---------------------------------------------------------------------------
+
+
+def record_offline_gift(
+    *,
+    fund,
+    amount,
+    method,
+    received_on,
+    donor_name,
+    email,
+    address_line1,
+    city,
+    province,
+    postal_code,
+    recorded_by,
+    country="CA",
+    address_line2="",
+    organization_name="",
+    language="en",
+    reference="",
+    advantage=0,
+    advantage_description="",
+    issue_receipt=True,
+):
+    """A cheque, cash or e-transfer gift, received and entered by staff, with its receipt."""
+    if amount <= 0:
+        raise ValidationError(_l("The amount must be more than zero."), field="amount")
+    if advantage < 0 or advantage > amount:
+        raise ValidationError(_l("The advantage cannot exceed the gift."), field="advantage")
+    if advantage and not advantage_description.strip():
+        raise ValidationError(
+            _l("Describe the advantage (for example, a dinner ticket)."),
+            field="advantage_description",
+        )
+    if received_on > receipts.local_date(clock.now()):
+        raise ValidationError(_l("The date received cannot be in the future."), field="received_on")
+    # Noon where the organization is: the day stays the day whatever the time zone.
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
+    received_at = datetime(
+        received_on.year, received_on.month, received_on.day, 12, tzinfo=zone
+    ).astimezone(UTC)
+    donation = Donation(
+        kind=DonationKind.offline,
+        status=DonationStatus.paid,
+        fund=fund,
+        amount=amount,
+        method=method,
+        reference=reference.strip(),
+        advantage=advantage,
+        advantage_description=advantage_description.strip(),
+        received_at=received_at,
+        recorded_by_id=recorded_by.id if recorded_by else None,
+        donor_name=donor_name.strip(),
+        organization_name=organization_name.strip(),
+        email=normalise_email(email),
+        address_line1=address_line1.strip(),
+        address_line2=address_line2.strip(),
+        city=city.strip(),
+        province=province.strip(),
+        postal_code=postal_code.strip().upper(),
+        country=country.upper(),
+        language=language,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    audit.record(
+        "donation.offline_recorded",
+        donation,
+        data={"amount": amount, "method": method, "received_on": received_on.isoformat()},
+    )
+    receipt = receipts.issue([donation]) if issue_receipt else None
+    if receipt is not None:
+        receipts.send(receipt)
+    return donation, receipt
+
+
+def resend_receipt(donation):
+    receipt = donation.current_receipt
+    if receipt is None:
+        raise Conflict(_l("This gift has no receipt to send."))
+    receipts.send(receipt)
+    audit.record("receipt.resent", receipt)
+    return receipt
