@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from core.money import format_money
+from core.money import format_money, gross_up
+from donations.settings import fee_rate
 
 
 @dataclass(frozen=True)
@@ -23,10 +24,14 @@ class Charge:
         return self.gift + self.fee
 
 
+def with_fee_covered(amount):
+    """What to charge so that, after the card fee, the charity keeps exactly ``amount``."""
+    percent, fixed = fee_rate()
+    return gross_up(amount, percent, fixed)
+
+
 def charge_for(amount, cover_fee, monthly=False):
     """The charge for a gift of ``amount`` cents, covering the card fee when asked."""
-    from donations.gifts import with_fee_covered
-
     fee = with_fee_covered(amount) - amount if cover_fee else 0
     return Charge(gift=amount, fee=fee, monthly=monthly)
 

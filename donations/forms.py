@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from core.errors import ValidationError as DomainValidationError
 from core.forms import OptionsOnce
 from core.money import format_money, parse_amount
-from core.validators import EmailAddress
+from core.validators import EmailAddress, PlainText
 
 PROVINCES = [
     ("AB", "Alberta"),
@@ -64,11 +64,12 @@ class DonorFields:
     """Name, email and postal address: what a receipt needs."""
 
     donor_name = StringField(
-        _l("Full name"), validators=[_required(_l("Please enter your name.")), Length(max=200)]
+        _l("Full name"),
+        validators=[_required(_l("Please enter your name.")), Length(max=200), PlainText()],
     )
     organization_name = StringField(
         _l("Organization name (for a gift made by a business)"),
-        validators=[Optional(), Length(max=200)],
+        validators=[Optional(), Length(max=200), PlainText()],
     )
     email = EmailField(
         _l("Email"),
@@ -80,19 +81,26 @@ class DonorFields:
     )
     address_line1 = StringField(
         _l("Street address"),
-        validators=[_required(_l("Please enter your address.")), Length(max=200)],
+        validators=[_required(_l("Please enter your address.")), Length(max=200), PlainText()],
     )
-    address_line2 = StringField(_l("Apartment, suite (optional)"), validators=[Length(max=200)])
+    address_line2 = StringField(
+        _l("Apartment, suite (optional)"), validators=[Length(max=200), PlainText()]
+    )
     city = StringField(
-        _l("City"), validators=[_required(_l("Please enter your city.")), Length(max=100)]
+        _l("City"),
+        validators=[_required(_l("Please enter your city.")), Length(max=100), PlainText()],
     )
     province = StringField(
         _l("Province or state"),
-        validators=[_required(_l("Please enter your province.")), Length(max=50)],
+        validators=[_required(_l("Please enter your province.")), Length(max=50), PlainText()],
     )
     postal_code = StringField(
         _l("Postal code"),
-        validators=[_required(_l("Please enter your postal code.")), Length(max=20)],
+        validators=[
+            _required(_l("Please enter your postal code.")),
+            Length(max=20),
+            PlainText(),
+        ],
     )
     country = SelectField(_l("Country"), default="CA", widget=OptionsOnce())
 
@@ -127,7 +135,7 @@ class DonateForm(DonorFields, FlaskForm):
         default="",
         validate_choice=True,
     )
-    tribute_name = StringField(_l("Name of the person"), validators=[Length(max=200)])
+    tribute_name = StringField(_l("Name of the person"), validators=[Length(max=200), PlainText()])
     tribute_notify_email = EmailField(
         _l("Let someone know by email (optional)"),
         validators=[
@@ -156,12 +164,18 @@ class DonateForm(DonorFields, FlaskForm):
         self.amount_cents = None
 
     def validate_amount_choice(self, field):
-        """The amount is a suggested one, or what the visitor typed under Other."""
-        if field.data and field.data != "other":
+        """The amount is what the visitor typed under Other, or else a suggested one.
+
+        A typed amount wins over a suggested amount left ticked: it is what the donor last
+        did, and the form must charge it with or without the page's script.
+        """
+        typed = (self.other_amount.data or "").strip()
+        if field.data and field.data != "other" and not typed:
             if not field.data.isdigit() or int(field.data) not in self.presets:
                 raise ValidationError(_l("Please choose an amount."))
             self.amount_cents = int(field.data)
             return
+        field.data = "other"  # shown again ticked, if the form comes back
         low, high = self.limits
         try:
             self.amount_cents = parse_amount(

@@ -9,6 +9,7 @@ from core.api import ApiSchema, Choice, Email, Flag, Object, Text
 from core.errors import NotFound
 from core.i18n import current_language
 from core.money import InvalidAmount, parse_amount
+from core.validators import plain_text
 from donations import gifts, settings
 from donations.forms import POSTAL_CODE, PROVINCES, countries
 
@@ -111,12 +112,30 @@ def _required(message):
 
 
 class AddressSchema(ApiSchema):
-    line1 = Text(200, required=True, error_messages=_required(_l("Please enter your address.")))
-    line2 = Text(200, load_default="")
-    city = Text(100, required=True, error_messages=_required(_l("Please enter your city.")))
-    province = Text(50, required=True, error_messages=_required(_l("Please enter your province.")))
+    line1 = Text(
+        200,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please enter your address.")),
+    )
+    line2 = Text(200, load_default="", validate=plain_text)
+    city = Text(
+        100,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please enter your city.")),
+    )
+    province = Text(
+        50,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please enter your province.")),
+    )
     postal_code = Text(
-        20, required=True, error_messages=_required(_l("Please enter your postal code."))
+        20,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please enter your postal code.")),
     )
     country = Text(
         2, load_default="CA", metadata={"description": "ISO 3166 two-letter code.", "default": "CA"}
@@ -148,11 +167,17 @@ class AddressSchema(ApiSchema):
 
 
 class DonorSchema(ApiSchema):
-    name = Text(200, required=True, error_messages=_required(_l("Please enter your name.")))
+    name = Text(
+        200,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please enter your name.")),
+    )
     email = Email(required=True, error_messages=_required(_l("Please enter your email address.")))
     organization_name = Text(
         200,
         load_default="",
+        validate=plain_text,
         metadata={"description": "For a gift made by a business: the receipt is made out to it."},
     )
     address = Object(AddressSchema, required=True)
@@ -161,7 +186,10 @@ class DonorSchema(ApiSchema):
 class TributeSchema(ApiSchema):
     kind = Choice(("honour", "memory"), required=True)
     name = Text(
-        200, required=True, error_messages=_required(_l("Please tell us whom the gift honours."))
+        200,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please tell us whom the gift honours.")),
     )
     notify_email = Email(
         load_default="", metadata={"description": "Someone to tell about the gift by email."}
@@ -224,6 +252,7 @@ class DonationRequestSchema(ApiSchema):
             postal_code=address["postal_code"],
             country=address["country"],
             news_consent=data["news_consent"],
-            annual_receipt=data["annual_receipt"],
+            # One receipt a year is a choice for monthly gifts only.
+            annual_receipt=data["annual_receipt"] and data["frequency"] == "monthly",
             language=data["language"],
         )

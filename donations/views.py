@@ -27,8 +27,8 @@ from core.urls import absolute_url
 from donations import bp, charges, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
-from donations.staff_forms import plain_amount
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
+from donations.staff_forms import plain_amount
 
 
 def _donate_form(**kwargs):
@@ -194,7 +194,9 @@ def came_back(token):
     db.session.commit()
     form = _donate_form(formdata=None)
     _fill_from(form, donation)
-    flash(_("You cancelled the payment: nothing was charged. Your gift is filled in below."), "info")
+    flash(
+        _("You cancelled the payment: nothing was charged. Your gift is filled in below."), "info"
+    )
     response = make_response(_render_donate(form))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -398,7 +400,7 @@ def my_gifts():
         .where(mine, Donation.status != DonationStatus.pending)
         .order_by(Donation.received_at.desc().nulls_last(), Donation.id.desc())
     ).all()
-    gifts = db.session.scalars(
+    monthly = db.session.scalars(
         sa.select(MonthlyGift)
         .where(
             sa.or_(MonthlyGift.user_id == current_user.id, MonthlyGift.email == current_user.email),
@@ -409,6 +411,6 @@ def my_gifts():
     return render_template(
         "donations/my_gifts.html",
         donations=donations,
-        gifts=gifts,
+        gifts=monthly,
         manage_token=gifts.manage_token,
     )

@@ -3,6 +3,7 @@ paying, Cancel brings the form back, plain names only, errors that take the focu
 
 import re
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
@@ -10,7 +11,6 @@ import sqlalchemy as sa
 from core.db import db
 from donations.models import Donation, MonthlyGift, Receipt
 from payments.gateway import gateway
-from tests.helpers import post_form
 
 
 class Elements(HTMLParser):
@@ -89,7 +89,7 @@ def test_the_donate_page_loads_its_own_script_and_no_inline_code(client, funds):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
-# -- 2. the charge, shown before paying ------------------------------------------------------------
+# -- 2. the charge, shown before paying --------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -161,7 +161,7 @@ def test_a_monthly_gift_is_one_recurring_line_that_states_the_split_in_french(
     )
 
 
-# -- 6. one receipt a year: monthly gifts only ------------------------------------------------------
+# -- 6. one receipt a year: monthly gifts only ------------------------------------------------
 
 
 def test_the_one_receipt_a_year_choice_belongs_to_monthly_gifts_only(client, funds):
@@ -186,7 +186,7 @@ def test_a_one_time_gift_gets_its_receipt_at_once_whatever_the_annual_box_says(
         assert count(app, MonthlyGift) == 0
 
 
-# -- 8. errors that take the focus ---------------------------------------------------------------
+# -- 8. errors that take the focus -------------------------------------------------------------
 
 
 def test_a_failed_submit_focuses_a_summary_that_links_to_each_field_in_error(app, give):
@@ -195,7 +195,9 @@ def test_a_failed_submit_focuses_a_summary_that_links_to_each_field_in_error(app
     page = Elements(response.get_data(as_text=True))
     summary = page.by_id("error-summary")
     assert summary["role"] == "alert" and summary["tabindex"] == "-1" and "autofocus" in summary
-    links = [a["href"] for tag, a in page.elements if tag == "a" and a.get("href", "").startswith("#")]
+    links = [
+        a["href"] for tag, a in page.elements if tag == "a" and a.get("href", "").startswith("#")
+    ]
     assert links[1:] == ["#other_amount", "#donor_name", "#postal_code"]  # [0] skips to content
     # The summary comes before the form, in the order of the page.
     text = page.text_by_id["error-summary"]
@@ -225,3 +227,177 @@ def test_the_error_summary_in_french(app, give):
     response, _ = give(lang="fr", donor_name="")
     text = Elements(response.get_data(as_text=True)).text_by_id["error-summary"]
     assert "Veuillez corriger ce qui suit" in text and "Nom complet : Veuillez" in text
+
+
+# -- 3. Cancel on Stripe's page -------------------------------------------------------------------
+
+
+def cancel_path(app, session_id):
+    return urlsplit(stripe_session(app, session_id)["cancel_url"]).path
+
+
+def test_cancel_brings_the_form_back_filled_and_the_page_left_behind_cannot_be_paid(
+    app, client, give, stripe_sim, run_worker
+):
+    response, session_id = give(
+        other_amount="40",
+        cover_fee="y",
+        tribute_kind="memory",
+        tribute_name="Lester Pearson",
+        organization_name="Pearson & Co",
+    )
+    assert response.status_code == 303
+    back = client.get(cancel_path(app, session_id))
+    assert back.status_code == 200
+    assert back.headers["Cache-Control"] == "no-store"
+    html = back.get_data(as_text=True)
+    assert "You cancelled the payment: nothing was charged." in html
+    page = Elements(html)
+    assert page.by_id("other_amount")["value"] == "40"
+    assert "checked" in page.by_id("amount_choice-4")  # Other
+    assert "checked" in page.by_id("cover_fee")
+    assert page.by_id("tribute_name")["value"] == "Lester Pearson"
+    assert page.by_id("organization_name")["value"] == "Pearson & Co"
+    assert page.by_id("donor_name")["value"] == "Dana Donor"
+    assert page.by_id("postal_code")["value"] == "K1P 5W1"
+    assert page.text_by_id["charge-summary"].startswith("Your gift $40.00 + card fee")
+    with app.app_context():
+        assert db.session.scalar(sa.select(Donation.status)).value == "expired"
+        assert stripe_session(app, session_id)["status"] == "expired"
+
+    # The tab left open on Stripe's page cannot make a second gift beside the new one.
+    again, new_session = give(other_amount="40", cover_fee="y")
+    stripe_sim.pay(new_session)
+    stripe_sim.pay(session_id, expect=400)
+    run_worker()
+    with app.app_context():
+        statuses = db.session.scalars(sa.select(Donation.status).order_by(Donation.id)).all()
+        assert [s.value for s in statuses] == ["expired", "paid"]
+
+
+def test_a_monthly_gift_comes_back_monthly_with_its_receipt_choice(app, client, give, stripe_sim):
+    _, session_id = give(frequency="monthly", amount_choice="5000", other_amount="")
+    page = Elements(client.get(cancel_path(app, session_id)).get_data(as_text=True))
+    assert "checked" in page.by_id("frequency-1")  # Monthly
+    assert "checked" in page.by_id("amount_choice-1")  # $50
+    assert "checked" not in page.by_id("annual_receipt")
+    assert page.by_id("other_amount").get("value", "") == ""
+
+
+def test_coming_back_through_cancel_after_paying_shows_the_thank_you_page(
+    app, client, give, stripe_sim
+):
+    _, session_id = give(other_amount="25")
+    stripe_sim.pay(session_id)
+    back = client.get(cancel_path(app, session_id))
+    assert back.status_code == 302 and f"session_id={session_id}" in back.location
+    with app.app_context():
+        assert db.session.scalar(sa.select(Donation.status)).value == "paid"
+
+
+def test_a_forged_way_back_shows_nothing(app, client, give, stripe_sim):
+    _, session_id = give(other_amount="25")
+    path = cancel_path(app, session_id)
+    forged = client.get(path[:-3] + "abc")
+    assert forged.status_code == 400
+    assert "Dana Donor" not in forged.get_data(as_text=True)
+
+
+# -- 7. names and addresses: plain text only ---------------------------------------------------
+
+HOSTILE = [
+    ("donor_name", "<script>alert(1)</script><b>Bold</b>"),
+    ("organization_name", "Acme <b>Inc</b>"),
+    ("address_line1", "12 Elgin\r\nBcc: victim@example.org"),
+    ("address_line2", "Apt\u00855"),
+    ("city", "Ottawa\x1b[31m"),
+    ("province", "O<N"),
+    ("postal_code", "K1P\n5W1"),
+    ("tribute_name", "Lester\r\nBcc: victim@example.org"),
+]
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE)
+def test_names_and_addresses_refuse_markup_and_control_characters_on_the_form(
+    app, give, field, value
+):
+    extra = {"tribute_kind": "honour"} if field == "tribute_name" else {}
+    response, _ = give(**{field: value}, **extra)
+    assert response.status_code == 400
+    page = Elements(response.get_data(as_text=True))
+    assert page.by_id(field)["aria-invalid"] == "true"
+    assert "Please use plain text here" in page.text_by_id[f"{field}-error"]
+    assert count(app, Donation) == 0
+
+
+API_PATHS = {
+    "donor_name": ("donor", "name"),
+    "organization_name": ("donor", "organization_name"),
+    "address_line1": ("donor", "address", "line1"),
+    "address_line2": ("donor", "address", "line2"),
+    "city": ("donor", "address", "city"),
+    "province": ("donor", "address", "province"),
+    "postal_code": ("donor", "address", "postal_code"),
+    "tribute_name": ("tribute", "name"),
+}
+
+
+@pytest.mark.parametrize(("field", "value"), HOSTILE)
+def test_names_and_addresses_refuse_markup_and_control_characters_in_the_api(
+    app, client, funds, stripe_sim, field, value
+):
+    body = {
+        "amount": "25",
+        "fund": "general",
+        "donor": {
+            "name": "Dana Donor",
+            "email": "dana@example.org",
+            "address": {
+                "line1": "12 Elgin",
+                "city": "Ottawa",
+                "province": "ON",
+                "postal_code": "K1P 5W1",
+            },
+        },
+        "tribute": {"kind": "honour", "name": "Lester Pearson"},
+    }
+    *parents, last = API_PATHS[field]
+    target = body
+    for name in parents:
+        target = target[name]
+    target[last] = value
+    response = client.post("/api/v1/donations", json=body)
+    assert response.status_code in (400, 422), response.get_data(as_text=True)
+    assert "Please use plain text here" in response.get_data(as_text=True)
+    assert count(app, Donation) == 0
+
+
+def test_a_nul_byte_is_refused_before_any_form_or_api_sees_it(app, client, give):
+    response, _ = give(donor_name="Dana\u0000Donor")
+    assert response.status_code == 400
+    api = client.post("/api/v1/donations", json={"donor": {"name": "Dana\u0000Donor"}})
+    assert api.status_code == 400
+    assert count(app, Donation) == 0
+
+
+def test_the_gift_verb_itself_refuses_a_name_with_a_line_break(app, funds):
+    from core.validators import InvalidText
+    from donations import gifts
+
+    with app.test_request_context():
+        request = gifts.GiftRequest(
+            amount=2500,
+            fund=gifts.fund_by_slug("general"),
+            donor_name="Dana",
+            email="dana@example.org",
+            address_line1="12 Elgin",
+            city="Ottawa",
+            province="ON",
+            postal_code="K1P 5W1",
+            tribute_kind="honour",
+            tribute_name="Lester\r\nBcc: victim@example.org",
+        )
+        with pytest.raises(InvalidText) as refused:
+            gifts.start_donation(request)
+        assert refused.value.field == "tribute_name"
+        db.session.rollback()

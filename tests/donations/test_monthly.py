@@ -228,7 +228,7 @@ def cancel_in_portal(app, client, stripe_sim, run_worker, token):
 def test_after_cancelling_the_manage_page_words_the_real_last_day_and_offers_no_change(
     app, client, give, stripe_sim, run_worker
 ):
-    from flask_babel import format_date, force_locale
+    from flask_babel import force_locale, format_date
 
     _, token = monthly(app, give, stripe_sim)
     cancel_in_portal(app, client, stripe_sim, run_worker, token)
@@ -250,7 +250,10 @@ def test_after_cancelling_the_manage_page_words_the_real_last_day_and_offers_no_
     assert f"Prend fin le {french} : plus rien ne sera prélevé" in html
     # A new amount posted anyway is refused.
     refused = post_form(
-        client, f"/donate/manage/{token}/amount", {"amount": "35"}, token_from=f"/donate/manage/{token}"
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "35"},
+        token_from=f"/donate/manage/{token}",
     )
     assert refused.status_code in (400, 409) and gift_row(app).amount == 2000
 
@@ -260,7 +263,9 @@ def test_keeping_a_cancelled_monthly_gift_before_its_last_day(
 ):
     _, token = monthly(app, give, stripe_sim)
     cancel_in_portal(app, client, stripe_sim, run_worker, token)
-    kept = post_form(client, f"/donate/manage/{token}/keep", {}, token_from=f"/donate/manage/{token}")
+    kept = post_form(
+        client, f"/donate/manage/{token}/keep", {}, token_from=f"/donate/manage/{token}"
+    )
     assert kept.status_code == 302
     run_worker()
     assert not gift_row(app).ends_at_period_end

@@ -5,8 +5,8 @@ import pytest
 import sqlalchemy as sa
 
 from core.db import db
-from donations.models import Donation, DonationStatus
 from donations.gifts import with_fee_covered
+from donations.models import Donation, DonationStatus
 from tests.e2e.test_donations_browser import fill_donor
 
 pytestmark = pytest.mark.browser
