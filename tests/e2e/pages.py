@@ -91,6 +91,7 @@ NOT_PAGES = {
     "core.readyz": "JSON for the load balancer",
     "donations.receipt_pdf": "a PDF (an expired link's page is checked in test_receipt_links)",
     "donations.charge": "JSON for the donate form's script",
+    "donations.portal_return": "brings the gift up to date, then redirects to its page",
     "donations.staff_export": "a CSV download",
     "accounts.verify_email": "confirms, then redirects",
     "accounts.confirm_email": "confirms, then redirects",
