@@ -171,6 +171,19 @@ def register_request_hooks(app):
         response.vary.add("Accept-Language")
         return response
 
+    @app.after_request
+    def _end_of_the_unit_of_work(response):
+        # The request is the unit of work: services flush, and it is committed here once,
+        # if the answer says it succeeded; a refusal (4xx) or a failure (5xx) undoes it.
+        # The few commit points inside a request are named where they are (before a call
+        # to Stripe, see payments.checkout; the webhook's store-then-handle steps).
+        if db.session.registry.has() and db.session().in_transaction():
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        return response
+
     @app.teardown_appcontext
     def _rollback_unfinished(exc):
         # A request that failed must not leave a transaction open on a pooled connection.

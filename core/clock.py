@@ -12,8 +12,10 @@ production there is no file and the clock is real time.
 import json
 import os
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 _offset = timedelta(0)
 _frozen = None
@@ -109,3 +111,62 @@ def reset():
             _shared.unlink()
         except FileNotFoundError:
             pass
+
+
+# -- where the organization is (ORG_TIMEZONE) --------------------------------------------------
+# The one home for local dates, days and years: the treasurer's filters, receipts, membership
+# terms and campaigns all read the calendar on the organization's wall.
+
+
+def org_zone():
+    """The organization's time zone (``ORG_TIMEZONE``)."""
+    from flask import current_app
+
+    return _zone(current_app.config["ORG_TIMEZONE"])
+
+
+@lru_cache(maxsize=4)
+def _zone(name):
+    return ZoneInfo(name)
+
+
+def local(moment):
+    """An instant as the clock on the organization's wall; a naive one is taken as UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # stored times are UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(org_zone())
+
+
+def local_date(moment):
+    """The calendar date of an instant where the organization is."""
+    return local(moment).date()
+
+
+def today():
+    """Today where the organization is, by the app's clock."""
+    return local_date(now())
+
+
+def this_year():
+    return today().year
+
+
+def local_midnight(day):
+    """The UTC instant at which ``day`` begins where the organization is."""
+    return datetime.combine(day, time(0), org_zone()).astimezone(UTC)
+
+
+def local_noon(day):
+    """Noon on ``day`` where the organization is, as a UTC instant.
+
+    Noon keeps the day the same day whatever the offset: a gift received, or a charge due,
+    on a date stays on it.
+    """
+    return datetime.combine(day, time(12), org_zone()).astimezone(UTC)
+
+
+def year_bounds(year):
+    """The UTC instants at which ``year`` starts and ends where the organization is."""
+    return local_midnight(date(year, 1, 1)), local_midnight(date(year + 1, 1, 1))

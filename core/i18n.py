@@ -1,12 +1,12 @@
 """Language choice (``?lang=``, then the ``lang`` cookie, then ``Accept-Language``), and
 times as read where the organization is."""
 
-from datetime import UTC
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
+
+from core import clock
 
 
 def select_locale():
@@ -47,7 +47,11 @@ def language_switch_url(language):
 
 
 def current_language():
-    locale = get_locale()
+    """The language of the page being drawn (``en`` or ``fr``); ``en`` outside a request."""
+    try:
+        locale = get_locale()
+    except Exception:  # outside an application context: no locale to ask for
+        locale = None
     return locale.language if locale else "en"
 
 
@@ -55,15 +59,8 @@ def other_language():
     return "en" if current_language() == "fr" else "fr"
 
 
-def org_time(moment):
-    """An aware datetime as the clock on the wall where the organization is (ORG_TIMEZONE)."""
-    if moment.tzinfo is None:  # stored times are UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"]))
-
-
 def format_org_time(moment):
     """A moment as staff read it: local date and time to the minute, and the zone."""
     if moment is None:
         return ""
-    return org_time(moment).strftime("%Y-%m-%d %H:%M %Z")
+    return clock.local(moment).strftime("%Y-%m-%d %H:%M %Z")

@@ -12,6 +12,7 @@ from babel.numbers import format_currency
 from flask_babel import lazy_gettext as _l
 
 from core.errors import ValidationError
+from core.i18n import current_language
 
 DEFAULT_CURRENCY = "CAD"
 #: No amount typed into a form may exceed this, whatever a feature's own maximum.
@@ -117,16 +118,6 @@ def format_money(cents, currency=DEFAULT_CURRENCY, locale=None):
         locale = current_language()
     locale = BABEL_LOCALES.get(str(locale), str(locale))
     return format_currency(to_decimal(cents), currency.upper(), locale=locale)
-
-
-def current_language():
-    try:
-        from flask_babel import get_locale
-
-        current = get_locale()
-    except Exception:  # outside a request or app context
-        current = None
-    return current.language if current else "en"
 
 
 def percent_of(cents, percent):

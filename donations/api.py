@@ -4,8 +4,6 @@ from flask_smorest import Blueprint
 
 from core import cache
 from core.api import ErrorSchema
-from core.db import db
-from core.errors import DomainError
 from core.extensions import limiter
 from donations import gifts
 from donations.caching import FUND_PAGES
@@ -41,12 +39,7 @@ def funds():
 )
 def create_donation(gift):
     """Start a gift and its Stripe Checkout; send the donor to `checkout_url`."""
-    try:
-        donation = gifts.start_donation(gift)
-    except DomainError:
-        db.session.rollback()
-        raise
+    donation = gifts.start_donation(gift)
     url = gifts.open_checkout(donation)
     expires_at = gifts.checkout_expires_at(donation)
-    db.session.commit()
     return {"checkout_url": url, "donation_id": donation.id, "expires_at": expires_at}

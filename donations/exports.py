@@ -3,11 +3,13 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import db
 from core.money import to_decimal
+from donations.handlers import PURPOSE
 from donations.models import Donation, Fund, Receipt, ReceiptItem
-from donations.queries import filter_conditions, local_time, newest_first
-from payments.models import Payment
+from donations.queries import filter_conditions, newest_first
+from payments.models import Allocation, Payment
 
 EXPORT_COLUMNS = (
     _l("Gift"),
@@ -43,6 +45,8 @@ EXPORT_COLUMNS = (
     _l("Monthly gift"),
     _l("Payment"),
     _l("Stripe charge"),
+    _l("Stripe fee"),
+    _l("Net"),
 )
 
 
@@ -57,9 +61,19 @@ def export_rows(filters):
     """
     conditions = filter_conditions(filters)
     query = (
-        sa.select(Donation, Fund.slug, Payment.charge_id, Receipt)
+        sa.select(
+            Donation, Fund.slug, Payment.charge_id, Receipt, Allocation.amount, Allocation.fee
+        )
         .join(Fund, Donation.fund_id == Fund.id)
         .outerjoin(Payment, Donation.payment_id == Payment.id)
+        .outerjoin(
+            Allocation,
+            sa.and_(
+                Allocation.payment_id == Donation.payment_id,
+                Allocation.purpose == PURPOSE,
+                Allocation.row_id == Donation.id,
+            ),
+        )
         .outerjoin(
             ReceiptItem,
             sa.and_(ReceiptItem.donation_id == Donation.id, ReceiptItem.current.is_(True)),
@@ -72,8 +86,11 @@ def export_rows(filters):
     yes, no = str(_l("yes")), str(_l("no"))
 
     def rows():
-        for donation, fund_slug, charge_id, receipt in db.session.execute(query):
-            received = local_time(donation.received_at)
+        for donation, fund_slug, charge_id, receipt, charged, fee in db.session.execute(query):
+            # The gift's share of Stripe's fee, and what it brought in after that fee (as the
+            # detail page shows); blank until Stripe has said, and for gifts received offline.
+            known = fee is not None and charged is not None and donation.received_at
+            received = clock.local(donation.received_at)
             yield [
                 donation.id,
                 received.date().isoformat() if received else "",
@@ -108,6 +125,8 @@ def export_rows(filters):
                 donation.monthly_gift_id or "",
                 donation.payment_id or "",
                 charge_id or "",
+                to_decimal(fee) if known else "",
+                to_decimal(charged - fee) if known else "",
             ]
 
     return rows()

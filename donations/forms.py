@@ -1,59 +1,16 @@
 """The donate form and the form that changes a monthly gift's amount."""
 
-import re
-from functools import lru_cache
-
-from babel import Locale
-from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from core import address
 from core.errors import ValidationError as DomainValidationError
 from core.forms import OptionsOnce
 from core.money import format_money, parse_amount
 from core.validators import EmailAddress, PlainText
-
-PROVINCES = [
-    ("AB", "Alberta"),
-    ("BC", "British Columbia / Colombie-Britannique"),
-    ("MB", "Manitoba"),
-    ("NB", "New Brunswick / Nouveau-Brunswick"),
-    ("NL", "Newfoundland and Labrador / Terre-Neuve-et-Labrador"),
-    ("NS", "Nova Scotia / Nouvelle-Écosse"),
-    ("NT", "Northwest Territories / Territoires du Nord-Ouest"),
-    ("NU", "Nunavut"),
-    ("ON", "Ontario"),
-    ("PE", "Prince Edward Island / Île-du-Prince-Édouard"),
-    ("QC", "Quebec / Québec"),
-    ("SK", "Saskatchewan"),
-    ("YT", "Yukon"),
-]
-
-# Babel's territories include groupings and placeholders that are not countries.
-NOT_COUNTRIES = {"ZZ", "XA", "XB", "EU", "EZ", "UN", "QO"}
-
-POSTAL_CODE = re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$")
-
-
-def countries():
-    """Every country by name in the visitor's language, Canada first."""
-    return _countries(str(get_locale() or "en"))
-
-
-@lru_cache(maxsize=8)
-def _countries(language):
-    # One list per language for the life of the process: OptionsOnce draws it once.
-    locale = Locale.parse(language)
-    names = {
-        code: name
-        for code, name in locale.territories.items()
-        if len(code) == 2 and code.isalpha() and code not in NOT_COUNTRIES
-    }
-    rest = sorted((c for c in names if c != "CA"), key=lambda c: names[c])
-    return tuple(SelectChoice(c, names[c]) for c in ["CA", *rest])
 
 
 def _required(message):
@@ -61,16 +18,10 @@ def _required(message):
 
 
 class DonorFields:
-    """Name, email and postal address: what a receipt needs."""
+    """Name, email and postal address: what a receipt needs (defined in core.address)."""
 
-    donor_name = StringField(
-        _l("Full name"),
-        validators=[_required(_l("Please enter your name.")), Length(max=200), PlainText()],
-    )
-    organization_name = StringField(
-        _l("Organization name (for a gift made by a business)"),
-        validators=[Optional(), Length(max=200), PlainText()],
-    )
+    donor_name = address.form_field(address.NAME)
+    organization_name = address.form_field(address.ORGANIZATION)
     email = EmailField(
         _l("Email"),
         validators=[
@@ -79,38 +30,22 @@ class DonorFields:
             Length(max=254),
         ],
     )
-    address_line1 = StringField(
-        _l("Street address"),
-        validators=[_required(_l("Please enter your address.")), Length(max=200), PlainText()],
-    )
-    address_line2 = StringField(
-        _l("Apartment, suite (optional)"), validators=[Length(max=200), PlainText()]
-    )
-    city = StringField(
-        _l("City"),
-        validators=[_required(_l("Please enter your city.")), Length(max=100), PlainText()],
-    )
-    province = StringField(
-        _l("Province or state"),
-        validators=[_required(_l("Please enter your province.")), Length(max=50), PlainText()],
-    )
-    postal_code = StringField(
-        _l("Postal code"),
-        validators=[
-            _required(_l("Please enter your postal code.")),
-            Length(max=20),
-            PlainText(),
-        ],
-    )
+    address_line1 = address.form_field(address.LINE1)
+    address_line2 = address.form_field(address.LINE2)
+    city = address.form_field(address.CITY)
+    province = address.form_field(address.PROVINCE)
+    postal_code = address.form_field(address.POSTAL)
     country = SelectField(_l("Country"), default="CA", widget=OptionsOnce())
 
     def validate_postal_code(self, field):
-        if self.country.data == "CA" and not POSTAL_CODE.match(field.data.strip().upper()):
-            raise ValidationError(_l("Please enter a Canadian postal code such as K1A 0B1."))
+        problem = address.form_address_problem(self, "postal_code")
+        if problem:
+            raise ValidationError(str(problem))
 
     def validate_province(self, field):
-        if self.country.data == "CA" and field.data.strip().upper() not in dict(PROVINCES):
-            raise ValidationError(_l("Please choose a province or territory."))
+        problem = address.form_address_problem(self, "province")
+        if problem:
+            raise ValidationError(str(problem))
 
 
 class DonateForm(DonorFields, FlaskForm):
@@ -160,7 +95,7 @@ class DonateForm(DonorFields, FlaskForm):
             SelectChoice(str(cents), format_money(cents, locale=language)) for cents in presets
         ] + [SelectChoice("other", _l("Other"))]
         self.fund.choices = [SelectChoice(f.slug, f.name(language)) for f in funds]
-        self.country.choices = countries()
+        self.country.choices = address.countries()
         self.amount_cents = None
 
     def validate_amount_choice(self, field):

@@ -5,14 +5,12 @@ handled in :mod:`donations.handlers` (the ``donation`` purpose).
 """
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from core import audit, clock
+from core import address, audit, clock
 from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.mail.services import normalise_email, record_consent
@@ -119,31 +117,11 @@ class GiftRequest:
 
 
 def _donor_fields(request):
-    return {
-        "donor_name": request.donor_name.strip(),
-        "organization_name": request.organization_name.strip(),
-        "email": normalise_email(request.email),
-        "address_line1": request.address_line1.strip(),
-        "address_line2": request.address_line2.strip(),
-        "city": request.city.strip(),
-        "province": request.province.strip(),
-        "postal_code": request.postal_code.strip().upper(),
-        "country": (request.country or "CA").upper(),
-        "language": request.language if request.language in ("en", "fr") else "en",
-    }
-
-
-#: What a donor types that ends up on receipts, in emails and their headers: plain text only.
-PLAIN_FIELDS = (
-    "donor_name",
-    "organization_name",
-    "address_line1",
-    "address_line2",
-    "city",
-    "province",
-    "postal_code",
-    "tribute_name",
-)
+    """The donor's name and address checked by the one rule (core.address), tidied."""
+    fields = address.clean_donor({key: getattr(request, key) for key in address.DONOR_KEYS})
+    fields["email"] = normalise_email(request.email)
+    fields["language"] = request.language if request.language in ("en", "fr") else "en"
+    return fields
 
 
 def checkout_lines(label, charge, language):
@@ -170,8 +148,8 @@ def start_donation(request):
         raise ValidationError(_l("Please choose a fund."), field="fund")
     if request.tribute_kind and not request.tribute_name.strip():
         raise ValidationError(_l("Please tell us whom the gift honours."), field="tribute_name")
-    for name in PLAIN_FIELDS:
-        check_plain_text(getattr(request, name), field=name)
+    # The donor's own fields are held to the same rule by _donor_fields (core.address).
+    check_plain_text(request.tribute_name, field="tribute_name")
     charge = charges.charge_for(request.amount, request.cover_fee, monthly=request.monthly)
     charged = charge.total
     donor = _donor_fields(request)
@@ -408,15 +386,21 @@ def record_offline_gift(
             _l("Describe the advantage (for example, a dinner ticket)."),
             field="advantage_description",
         )
-    if received_on > receipts.local_date(clock.now()):
+    donor = address.clean_donor(
+        {
+            "donor_name": donor_name,
+            "organization_name": organization_name,
+            "address_line1": address_line1,
+            "address_line2": address_line2,
+            "city": city,
+            "province": province,
+            "postal_code": postal_code,
+            "country": country,
+        }
+    )
+    if received_on > clock.today():
         raise ValidationError(_l("The date received cannot be in the future."), field="received_on")
-    # Noon where the organization is: the day stays the day whatever the time zone.
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
-    received_at = datetime(
-        received_on.year, received_on.month, received_on.day, 12, tzinfo=zone
-    ).astimezone(UTC)
+    received_at = clock.local_noon(received_on)
     donation = Donation(
         kind=DonationKind.offline,
         status=DonationStatus.paid,
@@ -428,16 +412,9 @@ def record_offline_gift(
         advantage_description=advantage_description.strip(),
         received_at=received_at,
         recorded_by_id=recorded_by.id if recorded_by else None,
-        donor_name=donor_name.strip(),
-        organization_name=organization_name.strip(),
         email=normalise_email(email),
-        address_line1=address_line1.strip(),
-        address_line2=address_line2.strip(),
-        city=city.strip(),
-        province=province.strip(),
-        postal_code=postal_code.strip().upper(),
-        country=country.upper(),
         language=language,
+        **donor,
     )
     db.session.add(donation)
     db.session.flush()

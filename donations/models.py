@@ -7,6 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import address
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 from core.states import StateMachine
 
@@ -97,15 +98,15 @@ class TributeKind(enum.StrEnum):
 class DonorDetails:
     """Who gave: on each gift as it was given, so a receipt never changes afterwards."""
 
-    donor_name: Mapped[str] = mapped_column(sa.String(200))
-    organization_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    donor_name: Mapped[str] = mapped_column(address.column(address.NAME))
+    organization_name: Mapped[str] = mapped_column(address.column(address.ORGANIZATION), default="")
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
-    address_line1: Mapped[str] = mapped_column(sa.String(200), default="")
-    address_line2: Mapped[str] = mapped_column(sa.String(200), default="")
-    city: Mapped[str] = mapped_column(sa.String(100), default="")
-    province: Mapped[str] = mapped_column(sa.String(50), default="")
-    postal_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    country: Mapped[str] = mapped_column(sa.String(2), default="CA")
+    address_line1: Mapped[str] = mapped_column(address.column(address.LINE1), default="")
+    address_line2: Mapped[str] = mapped_column(address.column(address.LINE2), default="")
+    city: Mapped[str] = mapped_column(address.column(address.CITY), default="")
+    province: Mapped[str] = mapped_column(address.column(address.PROVINCE), default="")
+    postal_code: Mapped[str] = mapped_column(address.column(address.POSTAL), default="")
+    country: Mapped[str] = mapped_column(sa.String(address.COUNTRY_LENGTH), default="CA")
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
 
     @property
@@ -252,7 +253,7 @@ class Receipt(db.Model):
     issued_on: Mapped[date]
     received_on: Mapped[date | None]
     email: Mapped[str] = mapped_column(sa.String(254), index=True)
-    donor_name: Mapped[str] = mapped_column(sa.String(200))
+    donor_name: Mapped[str] = mapped_column(address.column(address.NAME))
     donor_address: Mapped[str] = mapped_column(sa.Text)
     amount: Mapped[int]
     advantage: Mapped[int] = mapped_column(default=0)

@@ -20,9 +20,10 @@ def account_panel():
 def treasurer_panel():
     from datetime import date
 
+    from core import clock
     from donations import queries
 
-    totals = queries.year_totals(queries.this_year())
+    totals = queries.year_totals(clock.this_year())
     return render_template(
         "donations/staff/_dashboard_panel.html",
         totals=totals,

@@ -1,11 +1,9 @@
 """The treasurer's questions: which gifts, one gift in full, one donor, one year."""
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -29,20 +27,6 @@ from donations.models import (
 from payments.models import Payment
 
 PAGE_SIZE = 50
-
-
-def _zone():
-    return ZoneInfo(current_app.config["ORG_TIMEZONE"])
-
-
-def local_time(moment):
-    """An aware datetime as the clock on the wall where the organization is."""
-    return moment.astimezone(_zone()) if moment is not None else None
-
-
-def local_midnight(day):
-    """The UTC instant at which ``day`` begins where the organization is."""
-    return datetime.combine(day, time(0), _zone()).astimezone(UTC)
 
 
 def all_funds():
@@ -75,10 +59,10 @@ def filter_conditions(filters):
     if filters.date_from and filters.date_to and filters.date_to < filters.date_from:
         raise ValidationError(_l("The end date is before the start date."), field="date_to")
     if filters.date_from:
-        conditions.append(Donation.received_at >= local_midnight(filters.date_from))
+        conditions.append(Donation.received_at >= clock.local_midnight(filters.date_from))
     if filters.date_to:
         conditions.append(
-            Donation.received_at < local_midnight(filters.date_to + timedelta(days=1))
+            Donation.received_at < clock.local_midnight(filters.date_to + timedelta(days=1))
         )
     if filters.fund:
         fund_id = db.session.scalar(sa.select(Fund.id).where(Fund.slug == filters.fund))
@@ -264,7 +248,7 @@ def donor_summary(email):
     years = {}
     for donation in donations:
         if donation.status == DonationStatus.paid and donation.received_at is not None:
-            year = receipts.local_date(donation.received_at).year
+            year = clock.local_date(donation.received_at).year
             total = years.setdefault(year, YearTotal(year, 0, 0))
             total.count += 1
             total.total += donation.kept
@@ -317,7 +301,7 @@ class YearTotals:
 
 
 def year_totals(year):
-    start, end = receipts.year_bounds(year)
+    start, end = clock.year_bounds(year)
     rows = db.session.execute(
         sa.select(Donation.fund_id, sa.func.count(Donation.id), sa.func.sum(_KEPT))
         .where(_PAID, Donation.received_at >= start, Donation.received_at < end)
@@ -327,7 +311,3 @@ def year_totals(year):
     return YearTotals(
         year, [FundTotal(fund, *by_fund[fund.id]) for fund in all_funds() if fund.id in by_fund]
     )
-
-
-def this_year():
-    return receipts.local_date(clock.now()).year

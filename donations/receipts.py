@@ -7,8 +7,6 @@ that say no tax receipt is issued. Dates are in ``ORG_TIMEZONE``: a gift made at
 """
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -53,19 +51,6 @@ def setting(key):
 
 def official():
     return bool(current_app.config.get("CHARITY_REGISTRATION_NUMBER"))
-
-
-def local_date(moment):
-    """The calendar date of an aware datetime where the organization is."""
-    return moment.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date()
-
-
-def year_bounds(year):
-    """The UTC instants at which ``year`` starts and ends where the organization is."""
-    zone = ZoneInfo(current_app.config["ORG_TIMEZONE"])
-    start = datetime.combine(date(year, 1, 1), time(0), zone).astimezone(UTC)
-    end = datetime.combine(date(year + 1, 1, 1), time(0), zone).astimezone(UTC)
-    return start, end
 
 
 @dataclass(frozen=True)
@@ -117,7 +102,7 @@ def issue(donations, *, annual=False, replaces=None):
     if rules is None:
         return None
     first = donations[0]
-    dates = [local_date(d.received_at) for d in donations]
+    dates = [clock.local_date(d.received_at) for d in donations]
     kind = ReceiptKind.official if official() else ReceiptKind.acknowledgement
     config = current_app.config
     receipt = Receipt(
@@ -127,7 +112,7 @@ def issue(donations, *, annual=False, replaces=None):
         annual=annual,
         language=first.language,
         issued_at=clock.now(),
-        issued_on=local_date(clock.now()),
+        issued_on=clock.local_date(clock.now()),
         received_on=None if annual else dates[0],
         email=first.email,
         donor_name=first.receipt_name,
@@ -226,7 +211,7 @@ def restore(donation, reason):
 
 def _annual_gifts(year):
     """Monthly gifts of ``year`` whose donors asked for one annual receipt, not yet receipted."""
-    start, end = year_bounds(year)
+    start, end = clock.year_bounds(year)
     receipted = sa.select(ReceiptItem.donation_id).where(ReceiptItem.current.is_(True))
     return (
         sa.select(Donation)
@@ -442,14 +427,14 @@ def issue_for_dues(
     if amount < setting("receipts.min_amount") and replaces is None:
         return None
     config = current_app.config
-    received_on = local_date(received_at)
+    received_on = clock.local_date(received_at)
     receipt = Receipt(
         kind=ReceiptKind.official,
         serial=next_serial(),
         year=received_on.year,
         language=language,
         issued_at=clock.now(),
-        issued_on=local_date(clock.now()),
+        issued_on=clock.local_date(clock.now()),
         received_on=received_on,
         email=email,
         donor_name=name,

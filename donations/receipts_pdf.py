@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 from fpdf import FPDF
 from fpdf.prefs import ViewerPreferences
 
-__all__ = ["GiftLine", "ReceiptDocument", "format_cents", "render_receipt_pdf"]
+from core.money import format_money
+
+__all__ = ["GiftLine", "ReceiptDocument", "render_receipt_pdf"]
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 FONT_REGULAR = ASSETS / "fonts" / "DejaVuSans.ttf"
@@ -177,12 +177,6 @@ class ReceiptDocument:
         if self.eligible_amount is None:
             return self.amount - self.advantage
         return self.eligible_amount
-
-
-def format_cents(cents: int, language: str) -> str:
-    """Format an amount in cents as Canadian dollars, e.g. ``$1,234.50`` or ``1 234,50 $``."""
-    # Decimal keeps exact cents where a float could round 0.1 + 0.2 style.
-    return format_currency(Decimal(cents).scaleb(-2), "CAD", locale=_locale(language))
 
 
 def render_receipt_pdf(doc: ReceiptDocument) -> bytes:
@@ -420,12 +414,12 @@ def _rows(doc: ReceiptDocument) -> list[tuple[str, str, bool]]:
         rows.append(("received", _date(doc.received_on, lang), False))
     donor = "\n".join([doc.donor_name.strip(), *_lines(doc.donor_address)])
     rows.append(("donor", donor, False))
-    rows.append(("amount", format_cents(doc.amount, lang), False))
+    rows.append(("amount", format_money(doc.amount, locale=lang), False))
     if doc.official:
-        rows.append(("advantage", format_cents(doc.advantage, lang), False))
+        rows.append(("advantage", format_money(doc.advantage, locale=lang), False))
         if doc.advantage_description.strip():
             rows.append(("advantage_description", doc.advantage_description.strip(), False))
-        rows.append(("eligible", format_cents(doc.eligible, lang), True))
+        rows.append(("eligible", format_money(doc.eligible, locale=lang), True))
     if doc.fund_name:
         rows.append(("fund", doc.fund_name, False))
     return rows
@@ -506,7 +500,9 @@ def _gift_list(pdf: _ReceiptPDF, doc: ReceiptDocument) -> None:
                     continue
                 pdf.set_x(pdf.l_margin + column * (column_width + gap))
                 pdf.cell(date_width, row, _date(chunk[index].received_on, lang))
-                pdf.cell(amount_width, row, format_cents(chunk[index].amount, lang), align="R")
+                pdf.cell(
+                    amount_width, row, format_money(chunk[index].amount, locale=lang), align="R"
+                )
             pdf.ln(row)
         done += len(chunk)
         if done < len(gifts):
@@ -518,7 +514,7 @@ def _gift_list(pdf: _ReceiptPDF, doc: ReceiptDocument) -> None:
     pdf.ln(0.8)
     pdf.style(10, bold=True)
     pdf.cell(grid_width - amount_width, row, text["gift_total"], align="R")
-    pdf.cell(amount_width, row, format_cents(doc.amount, lang), align="R")
+    pdf.cell(amount_width, row, format_money(doc.amount, locale=lang), align="R")
     pdf.ln(row)
     pdf.ln(6)
 

@@ -5,13 +5,13 @@ from collections.abc import Mapping
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from core import address as person
 from core.api import ApiSchema, Choice, Email, Flag, Object, Text
 from core.errors import NotFound
 from core.i18n import current_language
 from core.money import InvalidAmount, parse_amount
 from core.validators import plain_text
 from donations import gifts, settings
-from donations.forms import POSTAL_CODE, PROVINCES, countries
 
 LANGUAGES = ("en", "fr")
 
@@ -112,51 +112,29 @@ def _required(message):
 
 
 class AddressSchema(ApiSchema):
-    line1 = Text(
-        200,
-        required=True,
-        validate=plain_text,
-        error_messages=_required(_l("Please enter your address.")),
-    )
-    line2 = Text(200, load_default="", validate=plain_text)
-    city = Text(
-        100,
-        required=True,
-        validate=plain_text,
-        error_messages=_required(_l("Please enter your city.")),
-    )
-    province = Text(
-        50,
-        required=True,
-        validate=plain_text,
-        error_messages=_required(_l("Please enter your province.")),
-    )
-    postal_code = Text(
-        20,
-        required=True,
-        validate=plain_text,
-        error_messages=_required(_l("Please enter your postal code.")),
-    )
+    line1 = person.schema_field(person.LINE1)
+    line2 = person.schema_field(person.LINE2)
+    city = person.schema_field(person.CITY)
+    province = person.schema_field(person.PROVINCE)
+    postal_code = person.schema_field(person.POSTAL)
     country = Text(
-        2, load_default="CA", metadata={"description": "ISO 3166 two-letter code.", "default": "CA"}
+        person.COUNTRY_LENGTH,
+        load_default="CA",
+        metadata={"description": "ISO 3166 two-letter code.", "default": "CA"},
     )
-
-    @ma.validates("country")
-    def _known_country(self, value, **kwargs):
-        if value.upper() not in {choice.value for choice in countries()}:
-            raise ma.ValidationError(_l("Please choose a country."))
 
     @ma.validates_schema(skip_on_field_errors=False)
     def _canadian_address(self, data, **kwargs):
-        if data.get("country", "").upper() != "CA":
-            return  # another country, or an unknown one already refused
-        errors = {}
-        if "province" in data and data["province"].upper() not in dict(PROVINCES):
-            errors["province"] = [_l("Please choose a province or territory.")]
-        if "postal_code" in data and not POSTAL_CODE.match(data["postal_code"].upper()):
-            errors["postal_code"] = [_l("Please enter a Canadian postal code such as K1A 0B1.")]
-        if errors:
-            raise ma.ValidationError(errors)
+        # The rule the donate form asks, with its messages; a field already refused is skipped.
+        if "country" not in data:
+            return
+        problems = person.address_problems(
+            province=data.get("province"),
+            postal_code=data.get("postal_code"),
+            country=data["country"],
+        )
+        if problems:
+            raise ma.ValidationError({name: [message] for name, message in problems.items()})
 
     @ma.post_load
     def _normalise(self, data, **kwargs):
@@ -167,17 +145,10 @@ class AddressSchema(ApiSchema):
 
 
 class DonorSchema(ApiSchema):
-    name = Text(
-        200,
-        required=True,
-        validate=plain_text,
-        error_messages=_required(_l("Please enter your name.")),
-    )
+    name = person.schema_field(person.NAME)
     email = Email(required=True, error_messages=_required(_l("Please enter your email address.")))
-    organization_name = Text(
-        200,
-        load_default="",
-        validate=plain_text,
+    organization_name = person.schema_field(
+        person.ORGANIZATION,
         metadata={"description": "For a gift made by a business: the receipt is made out to it."},
     )
     address = Object(AddressSchema, required=True)

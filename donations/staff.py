@@ -33,8 +33,8 @@ def _render(template, status=200, **context):
     return render_template(
         template,
         labels=LABELS,
-        local_date=receipts.local_date,
-        local_time=queries.local_time,
+        local_date=clock.local_date,
+        local_time=clock.local,
         **context,
     ), status
 
@@ -81,7 +81,7 @@ def staff_export():
             )
         )
     rows = exports.export_rows(form.filters())
-    today = receipts.local_date(clock.now()).isoformat()
+    today = clock.today().isoformat()
     return stream_csv(exports.export_header(), rows, f"donations-{today}.csv")
 
 
@@ -98,10 +98,10 @@ def staff_resend_receipt(donation_id):
     try:
         receipt = gifts.resend_receipt(detail.donation)
     except DomainError as error:
+        # Answered with a redirect, which the request would commit: undo what was begun.
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
         flash(_("The receipt was sent again to %(email)s.", email=receipt.email), "success")
     return redirect(url_for("donations.staff_donation", donation_id=donation_id), code=303)
 
@@ -118,7 +118,7 @@ def staff_donor():
 def staff_offline_gift():
     form = OfflineGiftForm(funds=gifts.active_funds(), language=current_language())
     if request.method == "GET":
-        form.received_on.data = receipts.local_date(clock.now())
+        form.received_on.data = clock.today()
     elif form.validate():
         try:
             donation, receipt = gifts.record_offline_gift(
@@ -127,10 +127,8 @@ def staff_offline_gift():
                 **form.gift(),
             )
         except DomainError as error:
-            db.session.rollback()
             _add_error(form, error.field, error.message)
         else:
-            db.session.commit()
             flash(_offline_message(donation, receipt, form.issue_receipt.data), "success")
             return redirect(url_for("donations.staff_donation", donation_id=donation.id), code=303)
     status = 400 if request.method == "POST" else 200
@@ -171,11 +169,9 @@ def staff_settings():
         try:
             settings.save_settings(form.values())
         except settings.InvalidSettings as error:
-            db.session.rollback()
             for key, message in error.problems.items():
                 _add_error(form, form.field_for(key).name, message)
         else:
-            db.session.commit()
             flash(_("The donation settings are saved."), "success")
             return redirect(url_for("donations.staff_settings"), code=303)
     return _render("donations/staff/settings.html", 400, form=form)

@@ -9,10 +9,11 @@ from wtforms import BooleanField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
+from core import address
 from core.errors import ValidationError as DomainValidationError
 from core.forms import DayField
 from core.money import parse_amount
-from donations.forms import DonorFields, _required, countries
+from donations.forms import DonorFields, _required
 from donations.queries import DonationFilters
 
 KIND_LABELS = {
@@ -164,7 +165,7 @@ class OfflineGiftForm(DonorFields, FlaskForm):
         super().__init__(*args, **kw)
         self.staff_language = language
         self.fund.choices = [SelectChoice(f.slug, f.name(language)) for f in funds]
-        self.country.choices = countries()
+        self.country.choices = address.countries()
         self.amount_cents = None
         self.advantage_cents = 0
 

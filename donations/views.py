@@ -109,11 +109,9 @@ def donate():
                 )
             )
         except DomainError as error:
-            db.session.rollback()
             target = getattr(form, error.field or "", None) or form.amount_choice
             target.errors = [*target.errors, str(error.message)]
         else:
-            db.session.commit()
             return _to_checkout(donation)
     status = 400 if request.method == "POST" else 200
     return _render_donate(form), status
@@ -235,7 +233,6 @@ def _fill_from(form, donation):
 
 def _to_checkout(donation):
     url = gifts.open_checkout(donation)
-    db.session.commit()
     return redirect(url, code=303)
 
 
@@ -248,7 +245,6 @@ def thanks():
     donation = gifts.donation_for_session(session_id)
     if donation is None:
         abort(404)
-    db.session.commit()
     # The address holds only Stripe's session id, which may end up in a shared history:
     # the receipt and the link to manage a monthly gift go by email, not on this page.
     return render_template("donations/thanks.html", donation=donation)
@@ -313,10 +309,8 @@ def change_amount(token):
             )
             gifts.change_monthly_amount(gift, amount)
         except DomainError as error:
-            db.session.rollback()
             form.amount.errors = [*form.amount.errors, str(error.message)]
         else:
-            db.session.commit()
             flash(
                 _("Your monthly gift is changed. The new amount applies from the next month."),
                 "success",
@@ -349,7 +343,6 @@ def portal_return(token):
     """Back from the portal: show the gift as the donor just left it, not as it was."""
     gift = gifts.gift_from_manage_token(token)
     gifts.refresh_monthly_gift(gift)
-    db.session.commit()
     return redirect(url_for("donations.manage", token=token))
 
 

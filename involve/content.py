@@ -344,10 +344,10 @@ def seed_content():
 
 def seed_demo(today=None):
     """What :func:`seed_content` adds, and an open campaign that people can sign."""
-    from involve.services import local_today
+    from core import clock
 
     seed_content()
-    today = today or local_today()
+    today = today or clock.today()
     if _missing(Campaign, DEMO_CAMPAIGN["slug"]):
         db.session.add(
             Campaign(

@@ -9,8 +9,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-#: Canada Post's format: no D, F, I, O, Q or U anywhere, and no W or Z first.
-POSTAL_CODE = re.compile(r"^[ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z] ?\d[ABCEGHJ-NPRSTV-Z]\d$")
+from core.address import POSTAL_CODE, POSTAL_CODE_MESSAGE
 
 NEWS_CONSENT_WORDING = _l(
     "Yes, send me news by email: campaigns, new issues of Mondial and events. "
@@ -103,7 +102,7 @@ class SignForm(HoneypotMixin, FlaskForm):
 
     def validate_postal_code(self, field):
         if not POSTAL_CODE.match(normalise_postal_code(field.data)):
-            raise ValidationError(_l("Please enter a Canadian postal code such as K1A 0B1."))
+            raise ValidationError(str(POSTAL_CODE_MESSAGE))
 
 
 class CommentForm(HoneypotMixin, FlaskForm):

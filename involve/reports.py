@@ -11,7 +11,6 @@ from core.mail.models import EmailConsent
 from core.mail.services import NEWS
 from involve.letters_pdf import Letter, LettersDocument
 from involve.models import Campaign, Signature, SignatureStatus, Volunteer, has_code
-from involve.services import local_time, local_today
 
 
 def campaign_stats(campaign_id):
@@ -48,7 +47,7 @@ SIGNATURE_HEADER = [
 
 
 def _stamp(moment):
-    return local_time(moment).isoformat(timespec="seconds") if moment else ""
+    return clock.local(moment).isoformat(timespec="seconds") if moment else ""
 
 
 def signature_rows(campaign_id):
@@ -88,7 +87,7 @@ def letters_document(campaign, language):
             body=campaign.text("letter", s.language),
             name=s.name,
             postal_code=s.postal_code,
-            signed_on=local_time(s.confirmed_at).date(),
+            signed_on=clock.local(s.confirmed_at).date(),
             recipient_name=campaign.text("recipient_name", s.language),
             personal_message=s.personal_message,
         )
@@ -100,7 +99,7 @@ def letters_document(campaign, language):
         recipient_name=campaign.text("recipient_name", language),
         recipient_address=campaign.recipient_address,
         org_name=current_app.config["ORG_NAME"],
-        prepared_on=local_today(),
+        prepared_on=clock.today(),
         letters=letters,
     )
 
@@ -231,4 +230,4 @@ def news_rows():
 
 
 def export_stamp():
-    return local_time(clock.now()).strftime("%Y-%m-%d")
+    return clock.local(clock.now()).strftime("%Y-%m-%d")

@@ -7,12 +7,10 @@ comments they gather.
 
 from dataclasses import dataclass
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
@@ -61,15 +59,6 @@ class CommentsClosed(Conflict):
 # -- dates and numbers as the visitor reads them ---------------------------------------------
 
 
-def local_today():
-    """Today's date where the organization is: campaigns open and close on its calendar."""
-    return clock.now().astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"])).date()
-
-
-def local_time(moment):
-    return moment.astimezone(ZoneInfo(current_app.config["ORG_TIMEZONE"]))
-
-
 def format_day(day, language="en"):
     """``April 30, 2020`` or ``30 avril 2020``."""
     return format_date(day, format="long", locale=BABEL_LOCALES.get(language, "en_CA"))
@@ -93,7 +82,7 @@ def listed_campaigns():
 
 
 def open_campaigns():
-    today = local_today()
+    today = clock.today()
     return db.session.scalars(
         sa.select(Campaign)
         .where(Campaign.published.is_(True), Campaign.starts_on <= today, Campaign.ends_on >= today)
@@ -167,7 +156,7 @@ def _one_line(text):
 
 
 def check_open(campaign):
-    status = campaign.status(local_today())
+    status = campaign.status(clock.today())
     if status == CampaignStatus.closed:
         raise CampaignClosed()
     if status == CampaignStatus.upcoming:

@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from core import clock
 from core.accounts.access import has_role, role_required
 from core.accounts.models import Role
 from core.db import db
@@ -32,9 +33,7 @@ def _formatting():
     language = current_language()
     return {
         "format_day": lambda day: services.format_day(day, language),
-        "local_day": lambda moment: services.format_day(
-            services.local_time(moment).date(), language
-        ),
+        "local_day": lambda moment: services.format_day(clock.local_date(moment), language),
         "format_count": lambda number: services.format_count(number, language),
         "text_of": lambda obj, field: obj.text(field, language),
         "markdown": render_markdown,
@@ -69,7 +68,7 @@ def get_involved():
 @bp.route("/take-action")
 def take_action():
     campaigns = services.listed_campaigns()
-    today = services.local_today()
+    today = clock.today()
     return render_template(
         "involve/take_action.html",
         groups=services.by_status(campaigns, today),
@@ -81,7 +80,7 @@ def _campaign_page(campaign, sign_form, comment_form, status=200):
     return render_template(
         "involve/campaign.html",
         campaign=campaign,
-        status=campaign.status(services.local_today()),
+        status=campaign.status(clock.today()),
         comments=services.approved_comments(campaign),
         form=sign_form,
         comment_form=comment_form,

@@ -6,12 +6,9 @@ clock, so the rules are plain functions that tests can drive day by day.
 
 import calendar
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
-from flask import current_app
-
-from core import clock
+from core.clock import local_date, local_noon, today  # noqa: F401  (memberships' calendar)
 from core.settings import get_setting
 
 DEFAULT_GRACE_DAYS = 30
@@ -19,29 +16,6 @@ DEFAULT_GRACE_DAYS = 30
 LAPSE_AFTER_YEARS = 1
 #: Reminders go this many days before the end date (and one on the end date itself).
 REMINDER_DAYS = (30, 7)
-
-
-def zone():
-    return ZoneInfo(current_app.config["ORG_TIMEZONE"])
-
-
-def local_date(moment):
-    """The calendar date of an aware datetime where the organization is."""
-    return moment.astimezone(zone()).date()
-
-
-def today():
-    """Today where the organization is, by the app's clock."""
-    return local_date(clock.now())
-
-
-def local_noon(day):
-    """Noon on ``day`` where the organization is, as an aware UTC datetime.
-
-    Noon keeps the day the same day whatever the offset, and is a sensible moment for an
-    automatic charge to fall on a date.
-    """
-    return datetime.combine(day, time(12), zone()).astimezone(UTC)
 
 
 def add_years(day, years=1):

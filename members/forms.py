@@ -23,10 +23,10 @@ from wtforms.validators import (
 )
 
 from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
+from core.address import countries
 from core.errors import ValidationError as DomainValidationError
 from core.forms import DayField
 from core.money import parse_amount
-from donations.forms import countries
 from members.models import MembershipStatus, MondialFormat
 from members.validation import text_problem
 

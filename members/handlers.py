@@ -11,7 +11,7 @@ from core import audit
 from core.db import db
 from core.mail.services import queue_email
 from core.urls import absolute_url
-from members import dates, receipting, services
+from members import autorenew, dates, management, pricing, receipting, services
 from members.models import (
     Dues,
     DuesStatus,
@@ -94,7 +94,7 @@ def on_new_period(event):
         dues.tax = round(event.payment.amount * first.tax / first.amount)
     db.session.add(dues)
     db.session.flush()
-    return dues.id, services.describe_term(membership.tier, term, dues.language)
+    return dues.id, pricing.describe_term(membership.tier, term, dues.language)
 
 
 def on_renewal_failed(event):
@@ -179,7 +179,7 @@ def _suspend(membership, dues, reason):
         membership, MembershipStatus.suspended, actor=ACTOR, data={"reason": reason}
     )
     if membership.auto_renew:
-        services.turn_auto_renew_off(membership)
+        autorenew.turn_auto_renew_off(membership)
     user = membership.user
     queue_email(
         user.email,
@@ -212,7 +212,7 @@ def on_refund_failed(event):
         dues_states.move(dues, DuesStatus.paid, actor=ACTOR)
     audit.record("dues.refund_failed", dues, actor=ACTOR, data={"amount": event.amount})
     if membership.status == MembershipStatus.suspended and dues.status == DuesStatus.paid:
-        services.reinstate(membership, "refund failed")
+        management.reinstate(membership, "refund failed")
     receipting.restore(dues, reason="refund failed")
 
 

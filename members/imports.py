@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import audit, clock
 from core.accounts.models import User
+from core.address import address_problems
 from core.db import db
 from core.mail.services import normalise_email, queue_email
 from core.tokens import make_token, read_token
@@ -33,7 +34,7 @@ from members.models import (
     MondialFormat,
     Tier,
 )
-from members.validation import address_problems, text_problem
+from members.validation import text_problem
 
 REQUIRED = ("email", "name", "tier", "ends_on")
 OPTIONAL = (

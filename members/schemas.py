@@ -3,11 +3,12 @@
 import marshmallow as ma
 from flask_babel import lazy_gettext as _l
 
+from core.address import address_problems
 from core.api import ApiSchema, Choice, Flag, Object, Text
 from core.errors import NotFound
 from core.i18n import current_language
 from members import services
-from members.validation import address_problems, text_problem
+from members.validation import text_problem
 
 LANGUAGES = ("en", "fr")
 

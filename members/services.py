@@ -1,4 +1,7 @@
-"""Membership verbs: tiers, joining and renewing, auto-renew, grants, offline dues.
+"""Membership verbs: tiers, joining and renewing, the terms paid dues buy.
+
+Prices are in :mod:`members.pricing`, auto-renew in :mod:`members.autorenew`, what staff
+do (grants, offline dues, cancelling) in :mod:`members.management`.
 
 Payments happen in ``payments``; what it reports comes back through the handlers in
 :mod:`members.handlers`. Verbs flush, never commit: the request or command that calls
@@ -6,15 +9,12 @@ them commits once (payments itself commits before it asks Stripe for a checkout)
 """
 
 from dataclasses import dataclass
-from datetime import date
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from core import audit, clock
+from core import audit
 from core.accounts.models import User
 from core.accounts.services import (
     authenticate,
@@ -23,17 +23,15 @@ from core.accounts.services import (
     send_verification,
     validate_password,
 )
+from core.address import address_problems
 from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.mail.services import normalise_email
-from core.money import format_money
 from core.settings import get_setting
 from core.urls import absolute_url
 from members import dates
 from members.models import (
-    OFFLINE_METHODS,
     Dues,
-    DuesMethod,
     DuesStatus,
     HouseholdMember,
     Membership,
@@ -42,9 +40,9 @@ from members.models import (
     Tier,
     membership_states,
 )
-from members.validation import address_problems, text_problem
+from members.pricing import describe_term, quote
+from members.validation import text_problem
 from payments import services as payments
-from payments.checkout import FIRST_CHARGE_LEAD
 from payments.imported import recurring_started
 
 PURPOSE = "membership"
@@ -53,24 +51,6 @@ SETTING_DEFAULTS = {
     "members.grace_days": dates.DEFAULT_GRACE_DAYS,
     # Receipt the part of dues above the advantage (only with a charity registration number).
     "members.receipt_dues": False,
-}
-
-#: GST/HST by province for a registrant's taxable supply of a service (place of supply:
-#: the member's address). Outside Canada the supply is zero-rated.
-GST_HST_PERCENT = {
-    "AB": 5,
-    "BC": 5,
-    "MB": 5,
-    "NB": 15,
-    "NL": 15,
-    "NS": 14,
-    "NT": 5,
-    "NU": 5,
-    "ON": 13,
-    "PE": 15,
-    "QC": 5,
-    "SK": 5,
-    "YT": 5,
 }
 
 
@@ -135,82 +115,6 @@ def lock_membership(membership_id):
 
 def lock_dues(dues_id):
     return locked(sa.select(Dues).where(Dues.id == dues_id)).first()
-
-
-# -- prices and terms ------------------------------------------------------------------------
-
-
-def tax_percent(tier, *, province, country):
-    """The GST/HST on a tier's dues for a member at this address (0 when not taxed)."""
-    if not tier.taxable or not current_app.config.get("GST_HST_NUMBER"):
-        return 0
-    if (country or "CA").upper() != "CA":
-        return 0
-    return GST_HST_PERCENT.get((province or "").strip().upper(), 0)
-
-
-def tax_on(price, percent):
-    value = Decimal(price) * Decimal(percent) / 100
-    return int(value.quantize(Decimal(1), rounding="ROUND_HALF_UP"))
-
-
-@dataclass(frozen=True)
-class Quote:
-    """What joining or renewing costs and buys, as shown before paying."""
-
-    tier: Tier
-    price: int
-    tax_percent: int
-    tax: int
-    term: dates.Term
-    renewing: bool
-    #: Set when the first charge waits until the current term ends (auto-renew mid-term).
-    first_charge_on: date | None = None
-
-    @property
-    def total(self):
-        return self.price + self.tax
-
-
-def quote(tier, membership=None, *, auto_renew=False, province="", country="CA", on=None):
-    """The price, tax and term of ``tier`` for this membership (None: a new member)."""
-    on = on or dates.today()
-    status = membership.status if membership is not None else None
-    ends_on = membership.ends_on if membership is not None else None
-    term = dates.next_term(lifetime=tier.lifetime, ends_on=ends_on, status=status, on=on)
-    renewing = membership is not None and term.starts_on != on
-    first_charge_on = None
-    if auto_renew and renewing and status == MembershipStatus.current:
-        if dates.local_noon(ends_on) - clock.now() >= FIRST_CHARGE_LEAD:
-            first_charge_on = ends_on
-    percent = tax_percent(tier, province=province, country=country)
-    return Quote(
-        tier=tier,
-        price=tier.price,
-        tax_percent=percent,
-        tax=tax_on(tier.price, percent),
-        term=term,
-        renewing=renewing,
-        first_charge_on=first_charge_on,
-    )
-
-
-def describe_term(tier, term, language):
-    """``Individual membership, 15 March 2026 to 15 March 2027`` in the member's language."""
-    from babel.dates import format_date
-
-    locale = "fr_CA" if language == "fr" else "en_CA"
-    with force_locale(language):
-        if term.ends_on is None:
-            return str(_l("%(tier)s membership, for life", tier=tier.name(language)))
-        return str(
-            _l(
-                "%(tier)s membership, %(start)s to %(end)s",
-                tier=tier.name(language),
-                start=format_date(term.starts_on, "long", locale=locale),
-                end=format_date(term.ends_on, "long", locale=locale),
-            )
-        )
 
 
 # -- an account as part of joining -----------------------------------------------------------
@@ -365,6 +269,15 @@ def refuse_join(membership, user, tier, *, auto_renew):
         raise Conflict(
             _l("Your membership has no end date: there is nothing to renew."), code="no_end"
         )
+
+
+def check_join_address(request):
+    """Refuse a join whose mailing address will not do, before any account is made for it.
+
+    ``request.user`` may still be ``None``: a visitor's account is only created (and its
+    confirmation link sent) once the rest of what they typed is acceptable.
+    """
+    check_mailing(request.tier, request.mondial_format, _address(request))
 
 
 def start_join(request, *, idempotency_key=None, request_digest=None):
@@ -592,96 +505,6 @@ def apply_term(membership, dues, *, on, actor=None):
 # -- auto-renew ------------------------------------------------------------------------------
 
 
-def recurring_payment(membership):
-    from payments.models import Payment
-
-    if membership.recurring_payment_id is None:
-        return None
-    return db.session.get(Payment, membership.recurring_payment_id)
-
-
-def can_turn_auto_renew_on(membership):
-    return (
-        membership is not None
-        and not membership.auto_renew
-        and membership.status in (MembershipStatus.current, MembershipStatus.grace)
-        and membership.ends_on is not None
-        and not membership.tier.lifetime
-        and membership.tier.active
-    )
-
-
-def turn_auto_renew_on(membership, user):
-    """Renew by itself from the current end date on.
-
-    A series stopped but not ended yet is resumed (returns None). Otherwise a checkout is
-    started whose first charge is at the end date, so nothing is charged now; nearer than
-    48 hours to the end date, or in grace, it charges now for the next term. Returns the
-    pending dues of that checkout.
-    """
-    if not can_turn_auto_renew_on(membership):
-        raise Conflict(_l("Auto-renew cannot be turned on for this membership now."))
-    series = recurring_payment(membership)
-    if series is not None and recurring_started(series) and membership.renews_on is None:
-        payments.resume_recurring(series)
-        membership.auto_renew = True
-        membership.renews_on = membership.ends_on
-        audit.record("membership.auto_renew_on", membership, data={"resumed": True})
-        return None
-    tier = membership.tier
-    priced = quote(
-        tier,
-        membership,
-        auto_renew=True,
-        province=membership.province,
-        country=membership.country,
-    )
-    dues = Dues(
-        membership=membership,
-        tier=tier,
-        amount=priced.total,
-        tax=priced.tax,
-        advantage=min(tier.advantage, tier.price),
-        auto_renew=True,
-        starts_on=priced.term.starts_on,
-        ends_on=priced.term.ends_on,
-        language=user.language,
-    )
-    db.session.add(dues)
-    db.session.flush()
-    open_dues_checkout(dues, user=user, first_charge_on=priced.first_charge_on)
-    audit.record(
-        "membership.auto_renew_started",
-        membership,
-        data={"dues": dues.id, "first_charge_on": str(priced.first_charge_on or "now")},
-    )
-    return dues
-
-
-def turn_auto_renew_off(membership):
-    """Stop renewing at the end of the term paid for; nothing already paid is cut short."""
-    if not membership.auto_renew:
-        return membership
-    series = recurring_payment(membership)
-    if series is not None and recurring_started(series):
-        payments.stop_recurring(series)
-    membership.auto_renew = False
-    membership.renews_on = None
-    audit.record("membership.auto_renew_off", membership)
-    return membership
-
-
-def card_update_url(membership, return_to):
-    """Stripe's page where the member fixes the card their renewals are charged to."""
-    series = recurring_payment(membership)
-    try:
-        if series is None:
-            raise LookupError("no series")
-        return payments.portal_url(series, return_to)
-    except LookupError:
-        raise Conflict(_l("There is no card on file for this membership.")) from None
-
-
 # -- the member's own choices ----------------------------------------------------------------
 
 
@@ -710,221 +533,3 @@ def set_language(user, language):
         audit.record("user.language_changed", user, data={"from": user.language, "to": language})
         user.language = language
     return user
-
-
-# -- staff: grants, offline dues, cancelling -------------------------------------------------
-
-
-def membership_for(user, tier):
-    membership = held_membership(user)
-    if membership is None:
-        membership = Membership(
-            user=user,
-            tier=tier,
-            status=MembershipStatus.pending,
-            price=tier.price,
-            mailing_name=user.name,
-        )
-        db.session.add(membership)
-        db.session.flush()
-    return membership
-
-
-def grant(user, tier, *, honorary, ends_on, note, granted_by):
-    """A complimentary (until ``ends_on``) or honorary (no end) membership; nothing is paid."""
-    if not note.strip():
-        raise ValidationError(_l("Please say why the membership is granted."), field="note")
-    today = dates.today()
-    if not honorary and (ends_on is None or ends_on < today):
-        raise ValidationError(_l("Please give an end date from today on."), field="ends_on")
-    membership = membership_for(user, tier)
-    if membership.auto_renew:
-        raise Conflict(_l("Turn auto-renew off before granting a membership."))
-    dues = Dues(
-        membership=membership,
-        tier=tier,
-        status=DuesStatus.paid,
-        method=DuesMethod.honorary if honorary else DuesMethod.complimentary,
-        amount=0,
-        received_at=clock.now(),
-        reference=note.strip()[:100],
-        ends_on=None if honorary else ends_on,
-        recorded_by_id=granted_by.id if granted_by else None,
-        language=user.language,
-    )
-    db.session.add(dues)
-    db.session.flush()
-    term = apply_term(membership, dues, on=today)
-    audit.record(
-        "membership.granted",
-        membership,
-        data={
-            "kind": dues.method.value,
-            "tier": tier.slug,
-            "ends_on": ends_on.isoformat() if ends_on and not honorary else None,
-            "note": note.strip(),
-            "term_from": term.starts_on.isoformat(),
-        },
-    )
-    return dues
-
-
-def record_offline_dues(user, tier, *, amount, method, received_on, reference, recorded_by):
-    """Dues paid by cheque, e-Transfer or cash, with the same receipt or acknowledgement."""
-    from members import receipting
-
-    method = DuesMethod(method)
-    if method not in OFFLINE_METHODS:
-        raise ValidationError(_l("Please choose how the dues were paid."), field="method")
-    if amount <= 0:
-        raise ValidationError(_l("The amount must be more than zero."), field="amount")
-    if received_on > dates.today():
-        raise ValidationError(_l("The date received cannot be in the future."), field="received_on")
-    membership = membership_for(user, tier)
-    if membership.auto_renew:
-        raise Conflict(_l("This member renews automatically; turn auto-renew off first."))
-    refuse_join(membership, user, tier, auto_renew=False)
-    tax = 0
-    percent = tax_percent(tier, province=membership.province, country=membership.country)
-    if percent:
-        tax = amount - (amount * 100 + (100 + percent) // 2) // (100 + percent)
-    dues = Dues(
-        membership=membership,
-        tier=tier,
-        status=DuesStatus.paid,
-        method=method,
-        amount=amount,
-        tax=tax,
-        advantage=min(tier.advantage, amount - tax),
-        received_at=dates.local_noon(received_on),
-        reference=reference.strip()[:100],
-        recorded_by_id=recorded_by.id if recorded_by else None,
-        language=user.language,
-    )
-    db.session.add(dues)
-    db.session.flush()
-    apply_term(membership, dues, on=received_on)
-    audit.record(
-        "dues.offline_recorded",
-        dues,
-        data={"amount": amount, "method": method.value, "received_on": received_on.isoformat()},
-    )
-    receipting.acknowledge(dues)
-    return dues
-
-
-def cancel(membership, reason):
-    """End a membership now (at the member's request); auto-renew stops too."""
-    if not reason.strip():
-        raise ValidationError(_l("Please give the reason."), field="reason")
-    turn_auto_renew_off(membership)
-    membership_states.move(membership, MembershipStatus.cancelled, data={"reason": reason.strip()})
-    return membership
-
-
-def reinstate(membership, reason):
-    """Lift a suspension: the membership takes the status its dates give it."""
-    if membership.status != MembershipStatus.suspended:
-        raise Conflict(_l("Only a suspended membership can be reinstated."))
-    target = dates.status_on(membership.ends_on, dates.today())
-    membership_states.move(membership, target, data={"reason": reason.strip()})
-    return membership
-
-
-def format_price(tier, language=None):
-    return format_money(tier.price, locale=language)
-
-
-def person_for_staff(*, email, name, language):
-    """The account staff record dues or a grant for: found by email, or made without a password.
-
-    A new account gets the imported members' email with a link to choose a password.
-    Returns ``(user, created)``.
-    """
-    from members.imports import UNSET_PREFIX, send_set_password
-
-    problem = text_problem(name)
-    if problem:
-        raise ValidationError(problem, field="name")
-    user = find_user(email)
-    if user is not None:
-        return user, False
-    import secrets
-
-    user = User(
-        email=normalise_email(email),
-        password_hash=UNSET_PREFIX + secrets.token_urlsafe(18),
-        name=name.strip(),
-        language=language if language in ("en", "fr") else "en",
-    )
-    db.session.add(user)
-    db.session.flush()
-    audit.record("user.created", user, data={"by": "staff", "for": "membership"})
-    send_set_password(user)
-    return user, True
-
-
-def auto_renewals_to_reprice(tier):
-    """Auto-renewing memberships of ``tier`` that still charge another price than the tier's."""
-    return db.session.scalars(
-        sa.select(Membership)
-        .where(
-            Membership.tier_id == tier.id,
-            Membership.auto_renew.is_(True),
-            Membership.recurring_payment_id.is_not(None),
-            Membership.price != tier.price,
-        )
-        .order_by(Membership.id)
-    ).all()
-
-
-def apply_price_to_auto_renewals(tier):
-    """Charge the tier's current price from each auto-renewal's next renewal, with notice.
-
-    Nothing changes for a renewal already paid; the member is emailed the new price and
-    the date it applies, and may turn auto-renew off before then.
-    """
-    from core.mail.services import queue_email
-
-    changed = 0
-    for membership in auto_renewals_to_reprice(tier):
-        series = recurring_payment(membership)
-        if series is None:
-            continue
-        previous = membership.price
-        payments.change_recurring_amount(series, tier.price)
-        membership = lock_membership(membership.id)
-        membership.price = tier.price
-        audit.record(
-            "membership.price_changed",
-            membership,
-            data={"from": previous, "to": tier.price, "from_renewal_on": str(membership.renews_on)},
-        )
-        user = membership.user
-        queue_email(
-            user.email,
-            "members/price_change",
-            subject=_l("The price of your membership renewal is changing"),
-            language=user.language,
-            context={
-                "membership": membership,
-                "tier_name": tier.name(user.language),
-                "old_price": previous,
-                "new_price": tier.price,
-                "renews_on": membership.renews_on or membership.ends_on,
-                "account_url": absolute_url("members.account"),
-            },
-        )
-        changed += 1
-    return changed
-
-
-def save_settings(*, grace_days, receipt_dues):
-    from core.settings import set_setting
-
-    if not 0 <= grace_days <= 365:
-        raise ValidationError(
-            _l("Please give a number of days between 0 and 365."), field="grace_days"
-        )
-    set_setting("members.grace_days", int(grace_days))
-    set_setting("members.receipt_dues", bool(receipt_dues))

@@ -9,7 +9,7 @@ from core.csv import stream_csv
 from core.db import db
 from core.errors import DomainError, ValidationError
 from core.i18n import current_language
-from members import bp, dates, imports, reports, services
+from members import bp, dates, imports, management, reports, services
 from members.forms import (
     DUES_STATUS_LABELS,
     FORMAT_LABELS,
@@ -117,9 +117,9 @@ def staff_member_action(membership_id, action):
         return redirect(url_for("members.staff_member", membership_id=membership_id), code=303)
     try:
         if action == "cancel":
-            services.cancel(membership, form.reason.data)
+            management.cancel(membership, form.reason.data)
         else:
-            services.reinstate(membership, form.reason.data)
+            management.reinstate(membership, form.reason.data)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -145,14 +145,14 @@ def staff_offline():
             form.email.data = email
     elif form.validate():
         try:
-            user, _created = services.person_for_staff(
+            user, _created = management.person_for_staff(
                 email=form.email.data, name=form.name.data, language=form.language.data
             )
             tier = services.tier_by_slug(form.tier.data)
-            membership = services.membership_for(user, tier)
+            membership = management.membership_for(user, tier)
             if not membership.address_line1 or form.address_line1.data:
                 services.update_mailing(membership, **form.mailing())
-            dues = services.record_offline_dues(
+            dues = management.record_offline_dues(
                 user,
                 tier,
                 amount=form.amount_cents,
@@ -199,10 +199,10 @@ def staff_grant():
         form = GrantForm(formdata=None, tiers=tiers, language=current_language())
     elif form.validate():
         try:
-            user, _created = services.person_for_staff(
+            user, _created = management.person_for_staff(
                 email=form.email.data, name=form.name.data, language=form.language.data
             )
-            dues = services.grant(
+            dues = management.grant(
                 user,
                 services.tier_by_slug(form.tier.data),
                 honorary=form.kind.data == "honorary",
@@ -287,14 +287,14 @@ def staff_settings():
     from members.receipting import receipts
 
     tiers = services.all_tiers()
-    reprice = {t.id: len(services.auto_renewals_to_reprice(t)) for t in tiers}
+    reprice = {t.id: len(management.auto_renewals_to_reprice(t)) for t in tiers}
     form = GraceForm()
     if request.method == "GET":
         form = GraceForm(formdata=None)
         form.grace_days.data = str(dates.grace_days())
         form.receipt_dues.data = "yes" if services.setting("members.receipt_dues") else "no"
     elif form.validate():
-        services.save_settings(
+        management.save_settings(
             grace_days=int(form.grace_days.data), receipt_dues=form.receipt_dues.data == "yes"
         )
         db.session.commit()
@@ -318,7 +318,7 @@ def staff_apply_price(slug):
     if not ActionForm().validate_on_submit():
         abort(400)
     tier = services.tier_by_slug(slug, active_only=False)
-    changed = services.apply_price_to_auto_renewals(tier)
+    changed = management.apply_price_to_auto_renewals(tier)
     db.session.commit()
     flash(
         _(

@@ -1,5 +1,7 @@
 """What a name or an address line may hold, for the join form, the API and the import alike.
 
+The Canadian address rule is :func:`core.address.address_problems`.
+
 Names end up in emails, on receipts and on mailing labels: control characters (a line
 break could add an email header) and angle brackets (markup) are refused with a message
 that says so, never silently dropped.
@@ -9,8 +11,6 @@ import re
 import unicodedata
 
 from flask_babel import lazy_gettext as _l
-
-from donations.forms import POSTAL_CODE, PROVINCES
 
 _MARKUP = re.compile(r"[<>]")
 
@@ -28,15 +28,3 @@ def text_problem(value):
     if _MARKUP.search(value or ""):
         return MARKUP_MESSAGE
     return None
-
-
-def address_problems(*, province, postal_code, country):
-    """Field name to message for a Canadian address that is not one; empty when fine."""
-    problems = {}
-    if (country or "CA").upper() != "CA":
-        return problems
-    if (province or "").strip().upper() not in dict(PROVINCES):
-        problems["province"] = _l("Please choose a province or territory.")
-    if not POSTAL_CODE.match((postal_code or "").strip().upper()):
-        problems["postal_code"] = _l("Please enter a Canadian postal code such as K1A 0B1.")
-    return problems

@@ -12,7 +12,7 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.urls import absolute_url
-from members import bp, dates, household, imports, receipting, services
+from members import autorenew, bp, dates, household, imports, pricing, receipting, services
 from members.forms import (
     FORMAT_LABELS,
     STATUS_LABELS,
@@ -104,7 +104,7 @@ def join_tier(slug):
             services.refuse_join(membership, viewer, tier, auto_renew=False)
         except DomainError as error:
             refusal = error.message
-    priced = services.quote(
+    priced = pricing.quote(
         tier,
         membership if membership is not None and membership.started_on else None,
         auto_renew=form.auto_renew,
@@ -146,7 +146,11 @@ def _came_back(token, viewer, form):
 
 def _start(form, tier, viewer):
     user = viewer
+    mailing = form.mailing()
     if user is None:
+        services.check_join_address(
+            services.JoinRequest(tier=tier, user=None, language=current_language(), **mailing)
+        )
         # A wrong password for an address in use counts as a failed sign-in.
         throttle.refuse_if_exhausted("login", form.email.data)
         try:
@@ -171,7 +175,7 @@ def _start(form, tier, viewer):
             user=user,
             auto_renew=form.auto_renew,
             language=current_language(),
-            **{k: v for k, v in form.mailing().items()},
+            **mailing,
         )
     )
     url = services.checkout_url(dues)
@@ -241,7 +245,7 @@ def _account_page(membership, holder, status=200, **forms):
         pending_auto=pending,
         adults=household.members_of(membership) if membership is not None else [],
         seats_left=household.seats_left(membership) if membership is not None else 0,
-        can_auto_renew=holder and services.can_turn_auto_renew_on(membership),
+        can_auto_renew=holder and autorenew.can_turn_auto_renew_on(membership),
         action=ActionForm(),
         status_labels=STATUS_LABELS,
         format_labels=FORMAT_LABELS,
@@ -269,14 +273,14 @@ def auto_renew():
         abort(400)
     wanted = request.form.get("on") == "1"
     if wanted:
-        dues = services.turn_auto_renew_on(membership, current_user)
+        dues = autorenew.turn_auto_renew_on(membership, current_user)
         if dues is not None:
             url = services.checkout_url(dues)
             db.session.commit()
             return redirect(url, code=303)
         flash(_("Auto-renew is on again."), "success")
     else:
-        services.turn_auto_renew_off(membership)
+        autorenew.turn_auto_renew_off(membership)
         flash(
             _(
                 "Auto-renew is off. Your membership stays current until %(date)s.",
@@ -294,7 +298,7 @@ def update_card():
     membership = _holding()
     if not ActionForm().validate_on_submit():
         abort(400)
-    url = services.card_update_url(membership, absolute_url("members.account"))
+    url = autorenew.card_update_url(membership, absolute_url("members.account"))
     return redirect(url, code=303)
 
 

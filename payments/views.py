@@ -4,7 +4,6 @@ import json
 
 from flask import abort, current_app, jsonify, redirect, render_template, request
 
-from core.db import db
 from core.errors import error_response, wants_json
 from core.extensions import csrf, limiter
 from payments import bp, inbox, services
@@ -53,7 +52,6 @@ def checkout_return():
     payment = services.confirm_on_return(session_id)
     if payment is None:
         abort(404)
-    db.session.commit()
     return render_template("payments/return.html", payment=payment)
 
 
@@ -65,7 +63,6 @@ def retry(token):
     if payment is None:
         abort(404)
     url = services.retry_checkout(payment)
-    db.session.commit()
     return redirect(url, code=303)
 
 

@@ -22,12 +22,12 @@ def content(app):
 @pytest.fixture
 def make_campaign(app):
     """Create a published campaign open today; keyword arguments override any column."""
+    from core import clock
     from involve.models import Campaign
-    from involve.services import local_today
 
     def make(slug="test-campaign", **overrides):
         with app.app_context():
-            today = local_today()
+            today = clock.today()
             values = {
                 "slug": slug,
                 "title_en": "Fund the peacekeepers",

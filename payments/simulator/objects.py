@@ -1,6 +1,6 @@
 """Builders for Stripe's objects at the pinned API version (ids, nulls and all)."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from core import money as core_money
 
 from .params import clean_metadata
 from .store import new_id
@@ -17,17 +17,12 @@ CARDS = {
 
 def card_fee(config, amount):
     """Stripe's processing fee in cents: a percentage (half-up to the cent) plus a fixed part."""
-    percent = Decimal(amount) * Decimal(config.fee_percent) / 100
-    return int(percent.quantize(Decimal(1), rounding=ROUND_HALF_UP)) + config.fee_fixed
+    return core_money.card_fee(amount, config.fee_percent, config.fee_fixed)
 
 
 def money(cents, currency, lang="en"):
-    """``$1,234.50`` in English, ``1 234,50 $`` in French; other currencies add their code."""
-    text = f"{cents / 100:,.2f}"
-    code = "" if currency == "cad" else f" {currency.upper()}"
-    if lang == "fr":
-        return text.replace(",", "\u202f").replace(".", ",") + "\u00a0$" + code
-    return "$" + text + code
+    """``$1,234.50`` in English, ``1 234,50 $`` in French (the app's one money format)."""
+    return core_money.format_money(cents, currency, locale=lang)
 
 
 def list_object(data, url, has_more=False, total_count=None):

@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import requests
 import sqlalchemy as sa
 
+from core import clock
 from core.db import db
 from donations import receipts as receipt_rules
 from donations.gifts import manage_token
@@ -151,7 +152,7 @@ def test_an_annual_receipt_sums_the_year_and_a_second_run_issues_nothing(
         stripe_sim.advance(days=31)
     with app.app_context():
         donations = db.session.scalars(sa.select(Donation)).all()
-        years = {receipt_rules.local_date(d.received_at).year for d in donations}
+        years = {clock.local_date(d.received_at).year for d in donations}
         total = sum(d.total for d in donations)
     assert years == {now.year + 1}
     [year] = years
@@ -204,7 +205,7 @@ def test_a_gift_at_9pm_on_december_31_in_toronto_belongs_to_that_year(app, funds
             )
         )
         db.session.commit()
-        assert receipt_rules.local_date(late).isoformat() == "2026-12-31"
+        assert clock.local_date(late).isoformat() == "2026-12-31"
         assert [d.received_at for d in receipt_rules.gifts_for_annual(2026)] == [late]
         assert receipt_rules.gifts_for_annual(2027) == []
 

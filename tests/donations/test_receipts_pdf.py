@@ -9,7 +9,8 @@ from babel.dates import format_date
 from PIL import Image
 from pypdf import PdfReader
 
-from donations.receipts_pdf import GiftLine, ReceiptDocument, format_cents, render_receipt_pdf
+from core.money import format_money
+from donations.receipts_pdf import GiftLine, ReceiptDocument, render_receipt_pdf
 
 LANGUAGES = ["en", "fr"]
 LOCALES = {"en": "en_CA", "fr": "fr_CA"}
@@ -197,9 +198,9 @@ def test_annual_receipt_lists_year_and_every_gift(language):
     assert WORDING[language]["received"] not in text
     for gift in gifts:
         date = format_date(gift.received_on, format="long", locale=LOCALES[language])
-        amount = format_cents(gift.amount, language).replace("\u00a0", " ")
+        amount = format_money(gift.amount, locale=language).replace("\u00a0", " ")
         assert f"{date} {amount}" in text
-    total = format_cents(sum(gift.amount for gift in gifts), language).replace("\u00a0", " ")
+    total = format_money(sum(gift.amount for gift in gifts), locale=language).replace("\u00a0", " ")
     assert f"{WORDING[language]['eligible']} {total}" in text
     # A year of monthly gifts fits on one page, signature and CRA line included.
     reader = _reader(pdf)
@@ -216,7 +217,7 @@ def test_long_annual_receipt_spans_pages_and_keeps_every_gift():
     assert len(reader.pages) >= 2
     for gift in gifts:
         date = format_date(gift.received_on, format="long", locale="en_CA")
-        assert f"{date} {format_cents(gift.amount, 'en')}" in text
+        assert f"{date} {format_money(gift.amount, locale='en')}" in text
     assert f"Page 1 of {len(reader.pages)}" in text
     assert "Canada Revenue Agency" in reader.pages[-1].extract_text()
     assert len(reader.pages[-1].images) == 1
@@ -362,5 +363,5 @@ def test_french_characters_survive_extraction():
         (100000000, "fr", "1\u00a0000\u00a0000,00\u00a0$"),
     ],
 )
-def test_format_cents(cents, language, expected):
-    assert format_cents(cents, language) == expected
+def test_receipts_print_amounts_with_the_one_money_format(cents, language, expected):
+    assert format_money(cents, locale=language) == expected

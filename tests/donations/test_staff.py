@@ -16,8 +16,7 @@ from core import clock
 from core.audit import AuditEntry
 from core.csv import neutralise
 from core.db import db
-from donations import gifts, queries, settings
-from donations import receipts as receipt_rules
+from donations import gifts, settings
 from donations.models import Donation, DonationKind, DonationStatus, Receipt, ReceiptKind
 from tests.helpers import post_form
 
@@ -384,7 +383,7 @@ def test_an_offline_gift_is_receipted_and_emailed(
         assert donation.status == DonationStatus.paid and donation.amount == 20000
         assert donation.kind.value == "offline" and donation.method == "cheque"
         assert donation.reference == "Cheque 1042"
-        assert receipt_rules.local_date(donation.received_at) == date(2025, 6, 15)
+        assert clock.local_date(donation.received_at) == date(2025, 6, 15)
         assert receipt.kind == ReceiptKind.official
         assert (receipt.advantage, receipt.eligible_amount) == (printed, eligible)
         number = receipt.number
@@ -876,4 +875,23 @@ def test_the_dashboard_before_any_gift(treasurer):
 def test_the_clock_decides_this_year(app):
     clock.freeze(datetime(2027, 1, 1, 4, 59, tzinfo=ZoneInfo("UTC")))
     with app.test_request_context():
-        assert queries.this_year() == 2026  # still New Year's Eve in Ottawa
+        assert clock.this_year() == 2026  # still New Year's Eve in Ottawa
+
+
+def test_the_csv_shows_the_stripe_fee_and_the_net_of_each_gift(app, treasurer, give, stripe_sim):
+    from payments.models import Payment
+
+    paid_gift(give, stripe_sim, other_amount="25", donor_name="Olive Online")
+    gift_id_from(record_offline(treasurer, donor_name="Dan Cheque"))
+    header, *rows = read_csv(treasurer.get("/treasurer/donations.csv"))
+    column = {name: header.index(name) for name in header}
+    by_name = {row[column["Donor"]]: row for row in rows}
+    with app.app_context():
+        payment = db.session.scalar(sa.select(Payment))
+        fee, net = payment.fee, payment.net
+    assert fee and net == 2500 - fee
+    online = by_name["Olive Online"]
+    assert online[column["Stripe fee"]] == f"{Decimal(fee) / 100:.2f}"
+    assert online[column["Net"]] == f"{Decimal(net) / 100:.2f}"
+    offline = by_name["Dan Cheque"]
+    assert offline[column["Stripe fee"]] == offline[column["Net"]] == ""
