@@ -19,7 +19,7 @@ from core.tokens import make_token, read_token
 from core.urls import absolute_url
 from core.validators import check_plain_text
 from donations import charges, receipts
-from donations.charges import with_fee_covered
+from donations.charges import with_fee_covered  # noqa: F401  (the name callers know)
 from donations.handlers import PURPOSE
 from donations.models import (
     Donation,
@@ -124,6 +124,12 @@ def _donor_fields(request):
     return fields
 
 
+def monthly_label(fund, language):
+    """ "Monthly gift to <fund>", in ``language``."""
+    with force_locale(language):
+        return str(_l("Monthly gift to %(fund)s", fund=fund.name(language)))
+
+
 def checkout_lines(label, charge, language):
     """The lines on Stripe's page: the gift and the card fee apart, so the donor sees both.
 
@@ -193,13 +199,11 @@ def start_donation(request):
             )
         donation.consent_id = consent.id
     db.session.flush()
-    with force_locale(donor["language"]):
-        fund_name = request.fund.name(donor["language"])
-        label = str(
-            _l("Monthly gift to %(fund)s", fund=fund_name)
-            if request.monthly
-            else _l("Gift to %(fund)s", fund=fund_name)
-        )
+    if request.monthly:
+        label = monthly_label(request.fund, donor["language"])
+    else:
+        with force_locale(donor["language"]):
+            label = str(_l("Gift to %(fund)s", fund=request.fund.name(donor["language"])))
     payment = payments.start_checkout(
         [payments.Part(PURPOSE, donation.id, charged, description=label)],
         lines=checkout_lines(label, charge, donor["language"]),
@@ -316,10 +320,13 @@ def change_monthly_amount(gift, new_amount):
     running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
     if not running or not gift.subscription_id or gift.ends_at_period_end:
         raise Conflict(_l("This monthly gift cannot be changed any more."))
-    charged = with_fee_covered(new_amount) if gift.cover_fee else new_amount
+    charge = charges.charge_for(new_amount, gift.cover_fee, monthly=True)
+    charged = charge.total
     if charged == gift.charged:
         return gift
-    payments.change_recurring_amount(_first_payment(gift), charged)
+    # The one recurring line says the split; it must say the new one.
+    name = charges.monthly_line_name(monthly_label(gift.fund, gift.language), charge, gift.language)
+    payments.change_recurring_amount(_first_payment(gift), charged, name=name)
     previous = gift.amount
     gift.amount, gift.charged = new_amount, charged
     audit.record("monthly_gift.amount_changed", gift, data={"from": previous, "to": new_amount})

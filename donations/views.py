@@ -17,7 +17,7 @@ from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import cache, throttle
+from core import cache, clock, throttle
 from core.db import db
 from core.errors import DomainError
 from core.extensions import limiter
@@ -269,7 +269,7 @@ def fund(slug):
 
 def _local_day(moment):
     """The day of ``moment`` where the organization is, written in the page's language."""
-    return format_date(receipts.local_date(moment), "long") if moment is not None else None
+    return format_date(clock.local_date(moment), "long") if moment is not None else None
 
 
 def _render_manage(gift, token, form):

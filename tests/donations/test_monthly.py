@@ -236,7 +236,7 @@ def test_after_cancelling_the_manage_page_words_the_real_last_day_and_offers_no_
     gift = gift_row(app)
     assert gift.ends_at_period_end
     with app.test_request_context():
-        last_day = receipt_rules.local_date(gift.paid_through)
+        last_day = clock.local_date(gift.paid_through)
         with force_locale("en"):
             english = format_date(last_day, "long")
         with force_locale("fr"):
@@ -287,3 +287,35 @@ def test_an_ended_monthly_gift_says_when_it_ended_and_offers_a_new_one(
     html = client.get(f"/donate/manage/{token}").get_data(as_text=True)
     assert "Ended on " in html and 'id="change-amount"' not in html
     assert "Start a new monthly gift" in html
+
+
+def test_changing_the_amount_renames_the_one_recurring_line_with_the_new_split(
+    app, client, give, stripe_sim
+):
+    from donations.charges import with_fee_covered
+    from payments.gateway import gateway
+
+    _, token = monthly(app, give, stripe_sim, amount="20", cover_fee="y")
+    response = post_form(
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "35"},
+        token_from=f"/donate/manage/{token}",
+    )
+    assert response.status_code == 302
+    gift = gift_row(app)
+    with app.app_context():
+        fee = with_fee_covered(3500) - 3500
+        subscription = gateway().retrieve_subscription(gift.subscription_id)
+    [item] = subscription["items"]["data"]
+    assert item["price"]["unit_amount"] == 3500 + fee
+    product = requests.get(
+        f"{stripe_sim.url}/v1/products/{item['price']['product']}",
+        headers={"Authorization": f"Bearer {app.config['STRIPE_SECRET_KEY']}"},
+        timeout=10,
+    ).json()
+    total = f"${(3500 + fee) / 100:.2f}"
+    assert product["name"] == (
+        f"Monthly gift to General fund: Your gift $35.00 + card fee ${fee / 100:.2f} = {total}"
+        " each month"
+    )
