@@ -176,8 +176,13 @@ def register_request_hooks(app):
         # The request is the unit of work: services flush, and it is committed here once,
         # if the answer says it succeeded; a refusal (4xx) or a failure (5xx) undoes it.
         # The few commit points inside a request are named where they are (before a call
-        # to Stripe, see payments.checkout; the webhook's store-then-handle steps).
-        if db.session.registry.has() and db.session().in_transaction():
+        # to Stripe, see payments.checkout; the webhook's store-then-handle steps). A
+        # streamed answer (a CSV export) only reads, and reads on after this point.
+        if response.is_streamed or not db.session.registry.has():
+            return response
+        session = db.session()
+        if session.new or session.dirty or session.deleted or session.info.get("wrote"):
+            # A request that only read ends with nothing to commit: its objects stay loaded.
             if response.status_code < 400:
                 db.session.commit()
             else:

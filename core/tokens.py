@@ -21,13 +21,12 @@ class ExpiredLink(InvalidLink):
 
 class _Signer(TimestampSigner):
     def get_timestamp(self):
-        # Signed with the app's clock, as links are read with it, so that a link signed
-        # after the clock moved (in tests and in development) is as old as it looks.
+        # Signed with the app's clock, as links are read with it, so that simulated time
+        # (tests, `make run`) both ages a link and signs a fresh one.
         return int(clock.timestamp())
 
 
 class _Serializer(URLSafeTimedSerializer):
-    # The signer stamps the time; a get_timestamp on the serializer would never be called.
     default_signer = _Signer
 
 

@@ -7,13 +7,14 @@ handled in :mod:`donations.handlers` (the ``donation`` purpose).
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from core import address, audit, clock
 from core.db import db, locked
-from core.errors import Conflict, NotFound, ValidationError
-from core.mail.services import normalise_email, record_consent
+from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.mail.services import normalise_email, queue_email, record_consent
 from core.money import format_money
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
@@ -113,6 +114,8 @@ class GiftRequest:
     annual_receipt: bool = True
     language: str = "en"
     user_id: int | None = None
+    idempotency_key: str | None = None  # an API client's, with the digest of its body
+    request_digest: str | None = None
     extra: dict = field(default_factory=dict)
 
 
@@ -185,6 +188,8 @@ def start_donation(request):
         else "",
         user_id=request.user_id,
         monthly_gift=gift,
+        idempotency_key=request.idempotency_key,
+        request_digest=request.request_digest,
         **donor,
     )
     db.session.add(donation)
@@ -224,6 +229,26 @@ def start_donation(request):
         actor=donor["email"],
     )
     return donation
+
+
+class KeyReused(DomainError):
+    status = 422
+    code = "idempotency_key_reused"
+    default_message = _l(
+        "This Idempotency-Key was already used with another request. Use a new key for a new "
+        "request."
+    )
+
+
+def gift_for_key(key, digest):
+    """The gift an earlier request with this Idempotency-Key started, if any.
+
+    Raises :class:`KeyReused` when that request asked for something else.
+    """
+    earlier = db.session.scalar(sa.select(Donation).where(Donation.idempotency_key == key))
+    if earlier is not None and earlier.request_digest != digest:
+        raise KeyReused()
+    return earlier
 
 
 def open_checkout(donation):
@@ -297,12 +322,35 @@ def manage_token(gift):
     return make_token("monthly-gift", gift.token)
 
 
-def gift_from_manage_token(token):
-    gift_token = read_token("monthly-gift", token)
+def gift_from_manage_token(token, *, expired_too=False):
+    """The monthly gift a manage link names; :class:`ExpiredLink` after ``MANAGE_LINK_DAYS``.
+
+    ``expired_too`` reads an expired (but genuine) link, to send a fresh one to the gift's
+    own address.
+    """
+    days = current_app.config["MANAGE_LINK_DAYS"]
+    gift_token = read_token("monthly-gift", token, max_age=None if expired_too else days * 86400)
     gift = db.session.scalar(sa.select(MonthlyGift).where(MonthlyGift.token == gift_token))
     if gift is None:
         raise NotFound()
     return gift
+
+
+def send_manage_link(gift):
+    """Email a fresh manage link to the address the monthly gift was made with."""
+    with force_locale(gift.language):
+        queue_email(
+            gift.email,
+            "donations/manage_link",
+            subject=_l("Your link to manage your monthly gift"),
+            language=gift.language,
+            context={
+                "gift": gift,
+                "manage_url": manage_url(gift),
+                "days": current_app.config["MANAGE_LINK_DAYS"],
+            },
+        )
+    audit.record("monthly_gift.manage_link_sent", gift, actor=gift.email)
 
 
 def manage_url(gift):

@@ -199,6 +199,10 @@ class Donation(TimestampMixin, DonorDetails, db.Model):
         sa.ForeignKey("user.id", ondelete="SET NULL")
     )
     consent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("email_consent.id"))
+    # An API client's Idempotency-Key, with a digest of the body it came with: a retry with
+    # the same key and body gets this gift back instead of starting another.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    request_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     fund: Mapped[Fund] = relationship()
     monthly_gift: Mapped[MonthlyGift | None] = relationship(back_populates="donations")
@@ -240,12 +244,14 @@ class Receipt(db.Model):
     __table_args__ = (
         sa.CheckConstraint("amount >= 0", name="amount_not_negative"),
         sa.CheckConstraint("eligible_amount >= 0", name="eligible_not_negative"),
+        # Serials restart each tax year: 2026-000001, then 2027-000001.
+        sa.UniqueConstraint("year", "serial", name="uq_receipt_year_serial"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(40), unique=True, default=_token)
     kind: Mapped[ReceiptKind] = mapped_column(_enum(ReceiptKind, "receipt_kind"))
-    serial: Mapped[int | None] = mapped_column(unique=True)
+    serial: Mapped[int | None]  # counted within the year
     year: Mapped[int]  # the tax year of the gifts
     annual: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str] = mapped_column(sa.String(2))
@@ -311,7 +317,8 @@ class ReceiptItem(db.Model):
 
 
 class ReceiptCounter(db.Model):
-    """The last serial number issued; its row is locked while the next one is taken."""
+    """The last serial number issued in a tax year (``id`` is the year); the row is locked
+    while the next one is taken."""
 
     __tablename__ = "receipt_counter"
 

@@ -34,6 +34,12 @@ def all_funds():
     return db.session.scalars(sa.select(Fund).order_by(Fund.position, Fund.id)).all()
 
 
+#: Gifts whose money came in, even if some went back: what the list shows unless asked.
+RECEIVED = (DonationStatus.paid, DonationStatus.refunded, DonationStatus.charged_back)
+#: The status filter's value for every gift, abandoned checkouts included.
+ALL = "all"
+
+
 @dataclass(frozen=True)
 class DonationFilters:
     """What the treasurer narrowed the list of gifts to; empty values mean "any"."""
@@ -42,7 +48,7 @@ class DonationFilters:
     date_to: date | None = None
     fund: str = ""  # a fund's slug
     kind: str = ""
-    status: str = ""
+    status: str = ""  # "" received (paid, then maybe refunded), "all", or one status
     search: str = ""  # part of the donor's name, organization or email
 
 
@@ -72,7 +78,9 @@ def filter_conditions(filters):
     if filters.kind:
         kind = _member(DonationKind, filters.kind, "kind", _l("There is no such kind of gift."))
         conditions.append(Donation.kind == kind)
-    if filters.status:
+    if not filters.status:
+        conditions.append(Donation.status.in_(RECEIVED))
+    elif filters.status != ALL:
         status = _member(DonationStatus, filters.status, "status", _l("There is no such status."))
         conditions.append(Donation.status == status)
     text = filters.search.strip()

@@ -42,11 +42,17 @@ SETTING_DEFAULTS = {
     "receipts.place_of_issue": "Ottawa, Ontario",
     "receipts.signer_name": "Dana Demo",
     "receipts.signer_title": "Treasurer",
+    "receipts.signer_title_fr": "Trésorier",
 }
 
 
 def setting(key):
     return get_setting(key, SETTING_DEFAULTS[key])
+
+
+def signer_title(language):
+    """The signer's title as printed on a receipt in ``language``."""
+    return setting("receipts.signer_title_fr" if language == "fr" else "receipts.signer_title")
 
 
 def official():
@@ -68,19 +74,21 @@ def eligibility(amount, advantage):
     return Eligibility(advantage=advantage, eligible=amount - advantage)
 
 
-def next_serial():
-    """The next serial number; the counter row stays locked until the transaction ends.
+def next_serial(year):
+    """The next serial number of tax ``year``; the year's counter row stays locked until the
+    transaction ends.
 
-    Two transactions issuing at once queue on the lock, so serials are consecutive and
-    never reused; a rolled-back transaction gives its number back.
+    Serials restart at 1 each year (printed ``2027-000001``). Two transactions issuing at
+    once queue on the lock, so serials are consecutive within a year and never reused; a
+    rolled-back transaction gives its number back.
     """
     insert = pg_insert if is_postgres() else sqlite_insert
     db.session.execute(
         insert(ReceiptCounter)
-        .values(id=1, last_serial=0)
+        .values(id=year, last_serial=0)
         .on_conflict_do_nothing(index_elements=["id"])
     )
-    counter = locked(sa.select(ReceiptCounter).where(ReceiptCounter.id == 1)).one()
+    counter = locked(sa.select(ReceiptCounter).where(ReceiptCounter.id == year)).one()
     counter.last_serial += 1
     db.session.flush()
     return counter.last_serial
@@ -107,7 +115,7 @@ def issue(donations, *, annual=False, replaces=None):
     config = current_app.config
     receipt = Receipt(
         kind=kind,
-        serial=next_serial() if kind == ReceiptKind.official else None,
+        serial=next_serial(max(dates).year) if kind == ReceiptKind.official else None,
         year=max(dates).year,
         annual=annual,
         language=first.language,
@@ -131,7 +139,7 @@ def issue(donations, *, annual=False, replaces=None):
         registration_number=config.get("CHARITY_REGISTRATION_NUMBER"),
         place_of_issue=setting("receipts.place_of_issue"),
         signer_name=setting("receipts.signer_name"),
-        signer_title=setting("receipts.signer_title"),
+        signer_title=signer_title(first.language),
         replaces=replaces,
         items=[
             ReceiptItem(donation=d, received_on=day, amount=d.kept)
@@ -176,12 +184,33 @@ def reconcile(donation, reason):
     return _replace(current, [i.donation for i in current.items], reason)
 
 
+#: Why a receipt was cancelled, as the donor is told (``reason`` is the audit log's word).
+WHY_VOID = {
+    "refund": _l("your gift was refunded"),
+    "charged back": _l("the payment was reversed after a dispute with your bank"),
+}
+
+
 def _replace(receipt, donations, reason):
-    """Void a receipt and issue one that cancels and replaces it, for what is still given."""
+    """Void a receipt and issue one that cancels and replaces it, for what is still given.
+
+    When nothing is left to receipt (a full refund, a lost dispute), the donor is told by
+    email, in their language, that the receipt is cancelled and why.
+    """
     void(receipt, reason)
     replacement = issue(donations, annual=receipt.annual, replaces=receipt)
     if replacement is not None:
         send(replacement, template="donations/receipt_replaced")
+    else:
+        with force_locale(receipt.language):
+            why = str(WHY_VOID.get(reason, _l("your gift was changed")))
+            queue_email(
+                receipt.email,
+                "donations/receipt_voided",
+                subject=SUBJECTS["donations/receipt_voided"],
+                language=receipt.language,
+                context={"receipt": receipt, "why": why},
+            )
     return replacement
 
 
@@ -319,6 +348,7 @@ def filename(receipt):
 
 SUBJECTS = {
     "donations/receipt_replaced": _l("Your corrected receipt"),
+    "donations/receipt_voided": _l("Your receipt is cancelled"),
     "donations/receipt_annual": _l("Your annual receipt"),
     "donations/receipt": _l("Your receipt"),
 }
@@ -430,7 +460,7 @@ def issue_for_dues(
     received_on = clock.local_date(received_at)
     receipt = Receipt(
         kind=ReceiptKind.official,
-        serial=next_serial(),
+        serial=next_serial(received_on.year),
         year=received_on.year,
         language=language,
         issued_at=clock.now(),
@@ -449,7 +479,7 @@ def issue_for_dues(
         registration_number=config.get("CHARITY_REGISTRATION_NUMBER"),
         place_of_issue=setting("receipts.place_of_issue"),
         signer_name=setting("receipts.signer_name"),
-        signer_title=setting("receipts.signer_title"),
+        signer_title=signer_title(language),
         replaces=replaces,
     )
     db.session.add(receipt)

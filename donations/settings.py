@@ -47,6 +47,13 @@ class InvalidSettings(ValidationError):
         self.problems = problems
 
 
+#: The receipt settings typed as text, each printed on every receipt.
+TEXT_KEYS = (
+    "receipts.place_of_issue",
+    "receipts.signer_name",
+    "receipts.signer_title",
+    "receipts.signer_title_fr",
+)
 MIN_ONLINE_GIFT = 100  # the smallest gift worth a card fee: one dollar
 MAX_FEE_PERCENT = Decimal(10)
 MAX_FEE_FIXED = 1000  # a fixed part over ten dollars is a typing slip, not a card fee
@@ -96,7 +103,7 @@ def settings_problems(values):
         )
     if values["receipts.min_amount"] < 0:
         problems["receipts.min_amount"] = _l("The amount cannot be negative.")
-    for key in ("receipts.place_of_issue", "receipts.signer_name", "receipts.signer_title"):
+    for key in TEXT_KEYS:
         if not values[key].strip():
             problems[key] = _l("Please fill this in: it is printed on every receipt.")
     return problems
@@ -117,7 +124,7 @@ def save_settings(values):
     values["donations.presets"] = sorted(set(values["donations.presets"]))
     # Stored as text, as the defaults are: a JSON float would not keep "2.9" exact.
     values["donations.fee_percent"] = format(values["donations.fee_percent"].normalize(), "f")
-    for key in ("receipts.place_of_issue", "receipts.signer_name", "receipts.signer_title"):
+    for key in TEXT_KEYS:
         values[key] = values[key].strip()
     for key, value in values.items():
         set_setting(key, value)

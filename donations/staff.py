@@ -109,8 +109,17 @@ def staff_resend_receipt(donation_id):
 @bp.route("/treasurer/donors")
 @role_required("treasurer")
 def staff_donor():
-    summary = queries.donor_summary(request.args.get("email", ""))
-    return _render("donations/staff/donor.html", summary=summary)
+    """One donor's gifts, found by email address; without one, the search form."""
+    email = request.args.get("email", "").strip()
+    if not email:
+        return _render("donations/staff/donor.html", summary=None, email="", error=None)
+    try:
+        summary = queries.donor_summary(email)
+    except ValidationError as error:
+        return _render(
+            "donations/staff/donor.html", 400, summary=None, email=email, error=error.message
+        )
+    return _render("donations/staff/donor.html", summary=summary, email=email, error=None)
 
 
 @bp.route("/treasurer/donations/offline", methods=["GET", "POST"])

@@ -73,7 +73,15 @@ class DonationFilterForm(FlaskForm):
     date_to = DayField(_l("Received to"), validators=[Optional()])
     fund = ChoiceField(_l("Fund"), default="")
     kind = ChoiceField(_l("Kind"), choices=_any(KIND_LABELS), default="")
-    status = ChoiceField(_l("Status"), choices=_any(STATUS_LABELS), default="")
+    status = ChoiceField(
+        _l("Status"),
+        choices=[
+            SelectChoice("", _l("Received (paid, refunded or charged back)")),
+            SelectChoice("all", _l("All, with unpaid and expired checkouts")),
+        ]
+        + [SelectChoice(k, v) for k, v in STATUS_LABELS.items()],
+        default="",
+    )
     q = StringField(_l("Name or email"), validators=[Length(max=200)], default="")
     page = StringField(default="1")
 
@@ -198,6 +206,10 @@ class OfflineGiftForm(DonorFields, FlaskForm):
         }
 
 
+#: The settings typed as text (printed on every receipt).
+TEXT_SETTINGS = ("place_of_issue", "signer_name", "signer_title", "signer_title_fr")
+
+
 class DonationSettingsForm(FlaskForm):
     """Staff settings for the donate form and receipts; amounts in dollars, as people type."""
 
@@ -232,6 +244,10 @@ class DonationSettingsForm(FlaskForm):
     signer_title = StringField(
         _l("Their title"), validators=[_required(_l("Please fill this in.")), Length(max=200)]
     )
+    signer_title_fr = StringField(
+        _l("Their title in French (printed on French receipts)"),
+        validators=[_required(_l("Please fill this in.")), Length(max=200)],
+    )
 
     #: Each field and the setting it holds.
     KEYS = {
@@ -244,6 +260,7 @@ class DonationSettingsForm(FlaskForm):
         "place_of_issue": "receipts.place_of_issue",
         "signer_name": "receipts.signer_name",
         "signer_title": "receipts.signer_title",
+        "signer_title_fr": "receipts.signer_title_fr",
     }
     AMOUNTS = ("min_amount", "max_amount", "fee_fixed", "receipt_min_amount")
     # Semicolons, line breaks, or a comma followed by a space: a comma alone may be a
@@ -306,7 +323,7 @@ class DonationSettingsForm(FlaskForm):
     def values(self):
         """The settings as typed values, keyed by setting name, once the form validates."""
         values = {self.KEYS[name]: value for name, value in self.parsed.items()}
-        for name in ("place_of_issue", "signer_name", "signer_title"):
+        for name in TEXT_SETTINGS:
             values[self.KEYS[name]] = self[name].data.strip()
         return values
 

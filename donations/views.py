@@ -23,6 +23,7 @@ from core.errors import DomainError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.money import parse_amount
+from core.tokens import ExpiredLink
 from core.urls import absolute_url
 from donations import bp, charges, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
@@ -291,10 +292,33 @@ def _render_manage(gift, token, form):
     )
 
 
+def _masked(email):
+    """``d•••@example.org``: enough for the donor to know the address, not for another."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"
+
+
 @bp.route("/donate/manage/<token>")
 def manage(token):
-    gift = gifts.gift_from_manage_token(token)
+    try:
+        gift = gifts.gift_from_manage_token(token)
+    except ExpiredLink:
+        gift = gifts.gift_from_manage_token(token, expired_too=True)
+        return render_template(
+            "donations/manage_expired.html", token=token, email=_masked(gift.email)
+        ), 400
     return _render_manage(gift, token, ChangeAmountForm())
+
+
+@bp.route("/donate/manage/<token>/fresh-link", methods=["POST"])
+@limiter.limit("5 per hour")
+def fresh_manage_link(token):
+    """An expired manage link: a new one goes to the gift's own address, never elsewhere."""
+    gift = gifts.gift_from_manage_token(token, expired_too=True)
+    gifts.send_manage_link(gift)
+    return render_template(
+        "donations/manage_expired.html", token=token, email=_masked(gift.email), sent=True
+    )
 
 
 @bp.route("/donate/manage/<token>/amount", methods=["POST"])

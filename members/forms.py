@@ -22,6 +22,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from core import address
 from core.accounts.services import MAX_PASSWORD, MIN_PASSWORD
 from core.address import countries
 from core.errors import ValidationError as DomainValidationError
@@ -46,6 +47,20 @@ _email = [
     Length(max=254),
 ]
 
+
+def _address_field(field, label=None):
+    """One of the address fields defined in core.address; blank is allowed here (the format
+    chosen decides whether an address is needed)."""
+    return StringField(
+        label or field.label,
+        validators=[
+            Optional(),
+            Length(max=field.max_length, message=address.too_long_message(field)),
+            PlainText(),
+        ],
+    )
+
+
 FORMAT_LABELS = {
     "print": _l("In print, by mail"),
     "digital": _l("Digital, by email"),
@@ -57,22 +72,12 @@ class MailingFields:
     """How and where *Mondial* is sent."""
 
     mondial_format = RadioField(_l("Mondial"), default="print", validate_choice=True)
-    mailing_name = StringField(
-        _l("Name on the mailing label"), validators=[Optional(), Length(max=200), PlainText()]
-    )
-    address_line1 = StringField(
-        _l("Street address"), validators=[Optional(), Length(max=200), PlainText()]
-    )
-    address_line2 = StringField(
-        _l("Apartment, suite (optional)"), validators=[Optional(), Length(max=200), PlainText()]
-    )
-    city = StringField(_l("City"), validators=[Optional(), Length(max=100), PlainText()])
-    province = StringField(
-        _l("Province or state"), validators=[Optional(), Length(max=50), PlainText()]
-    )
-    postal_code = StringField(
-        _l("Postal code"), validators=[Optional(), Length(max=20), PlainText()]
-    )
+    mailing_name = _address_field(address.NAME, _l("Name on the mailing label"))
+    address_line1 = _address_field(address.LINE1)
+    address_line2 = _address_field(address.LINE2)
+    city = _address_field(address.CITY)
+    province = _address_field(address.PROVINCE)
+    postal_code = _address_field(address.POSTAL)
     country = SelectField(_l("Country"), default="CA")
 
     def setup_mailing(self, tier):

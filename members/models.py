@@ -14,6 +14,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core import address
 from core.accounts.models import User
 from core.db import TimestampMixin, UTCDateTime, db, utcnow
 from core.states import StateMachine
@@ -137,13 +138,13 @@ class Membership(TimestampMixin, db.Model):
     mondial_format: Mapped[MondialFormat] = mapped_column(
         _enum(MondialFormat, "mondial_format"), default=MondialFormat.print
     )
-    mailing_name: Mapped[str] = mapped_column(sa.String(200), default="")
-    address_line1: Mapped[str] = mapped_column(sa.String(200), default="")
-    address_line2: Mapped[str] = mapped_column(sa.String(200), default="")
-    city: Mapped[str] = mapped_column(sa.String(100), default="")
-    province: Mapped[str] = mapped_column(sa.String(50), default="")
-    postal_code: Mapped[str] = mapped_column(sa.String(20), default="")
-    country: Mapped[str] = mapped_column(sa.String(2), default="CA")
+    mailing_name: Mapped[str] = mapped_column(address.column(address.NAME), default="")
+    address_line1: Mapped[str] = mapped_column(address.column(address.LINE1), default="")
+    address_line2: Mapped[str] = mapped_column(address.column(address.LINE2), default="")
+    city: Mapped[str] = mapped_column(address.column(address.CITY), default="")
+    province: Mapped[str] = mapped_column(address.column(address.PROVINCE), default="")
+    postal_code: Mapped[str] = mapped_column(address.column(address.POSTAL), default="")
+    country: Mapped[str] = mapped_column(sa.String(address.COUNTRY_LENGTH), default="CA")
     note: Mapped[str] = mapped_column(sa.Text, default="")  # staff only
 
     user: Mapped[User] = relationship(foreign_keys=[user_id])

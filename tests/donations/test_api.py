@@ -411,3 +411,54 @@ def test_the_openapi_document_describes_both_paths(client):
     for ref in set(_refs(doc)):
         section, name = ref.removeprefix("#/components/").split("/")
         assert name in doc["components"][section], ref
+
+
+def test_the_same_idempotency_key_and_body_return_the_same_gift_and_checkout(
+    app, client, funds, stripe_sim
+):
+    headers = {"Idempotency-Key": "order-4f1c"}
+    first = client.post(f"{API}/donations", json=gift_body(amount="25"), headers=headers)
+    assert first.status_code == 201, first.get_json()
+    # The same body with its keys in another order is the same request.
+    body = dict(reversed(list(gift_body(amount="25").items())))
+    again = client.post(f"{API}/donations", json=body, headers=headers)
+    assert again.status_code == 201
+    assert again.get_json() == first.get_json()
+    other_key = client.post(
+        f"{API}/donations", json=gift_body(amount="25"), headers={"Idempotency-Key": "x-2"}
+    )
+    assert other_key.get_json()["donation_id"] != first.get_json()["donation_id"]
+    assert count(app, Donation) == count(app, Payment) == 2
+
+
+def test_the_same_idempotency_key_with_another_body_is_refused_with_422(
+    app, client, funds, stripe_sim
+):
+    headers = {"Idempotency-Key": "order-77"}
+    assert (
+        client.post(f"{API}/donations", json=gift_body(amount="25"), headers=headers).status_code
+        == 201
+    )
+    response = client.post(f"{API}/donations", json=gift_body(amount="26"), headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["error"]["code"] == "idempotency_key_reused"
+    assert count(app, Donation) == 1
+    too_long = client.post(
+        f"{API}/donations", json=gift_body(), headers={"Idempotency-Key": "k" * 256}
+    )
+    assert too_long.status_code == 400
+
+
+def test_a_503_retried_with_its_idempotency_key_opens_the_same_gift(
+    app, client, funds, stripe_sim, short_timeout
+):
+    headers = {"Idempotency-Key": "retry-me"}
+    stripe_sim.hang(seconds=1.5)
+    response = client.post(f"{API}/donations", json=gift_body(amount="30"), headers=headers)
+    assert response.status_code == 503
+    stripe_sim.wait_idle()
+    retried = client.post(f"{API}/donations", json=gift_body(amount="30"), headers=headers)
+    assert retried.status_code == 201, retried.get_json()
+    with app.app_context():
+        [donation] = db.session.scalars(sa.select(Donation)).all()
+        assert retried.get_json()["donation_id"] == donation.id

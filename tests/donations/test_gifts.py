@@ -199,3 +199,41 @@ def test_fund_pages_show_progress(app, client, give, stripe_sim):
     assert "Donate to this fund" in html
     assert "Donate to this fund" in client.get("/").get_data(as_text=True)
     assert "Donate to this fund" in client.get("/get-involved").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("lang", "ending", "subject", "why"),
+    [
+        ("en", "refund", "Your receipt is cancelled", "your gift was refunded"),
+        ("fr", "refund", "Votre reçu est annulé", "votre don a été remboursé"),
+        (
+            "en",
+            "lost dispute",
+            "Your receipt is cancelled",
+            "the payment was reversed after a dispute with your bank",
+        ),
+        (
+            "fr",
+            "lost dispute",
+            "Votre reçu est annulé",
+            "le paiement a été annulé à la suite d’une contestation auprès de votre banque",
+        ),
+    ],
+)
+def test_a_full_refund_or_a_lost_dispute_tells_the_donor_the_receipt_is_cancelled(
+    app, give, stripe_sim, deliver, charity, lang, ending, subject, why
+):
+    _, session_id = give(lang=lang, other_amount="50")
+    stripe_sim.pay(session_id)
+    with app.app_context():
+        charge = db.session.scalar(sa.select(Payment.charge_id))
+    if ending == "refund":
+        stripe_sim.refund(charge)
+    else:
+        stripe_sim.close_dispute(stripe_sim.dispute(charge)["id"], "lost")
+    [(number, _, void, _)] = receipts(app)
+    assert void
+    [cancelled] = [m for m in deliver().to("dana@example.org") if m["Subject"] == subject]
+    text = " ".join(Mailbox.text(cancelled).split())
+    assert number in text and why in text
+    assert list(cancelled.iter_attachments()) == []  # nothing to keep for taxes

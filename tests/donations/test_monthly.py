@@ -319,3 +319,35 @@ def test_changing_the_amount_renames_the_one_recurring_line_with_the_new_split(
         f"Monthly gift to General fund: Your gift $35.00 + card fee ${fee / 100:.2f} = {total}"
         " each month"
     )
+
+
+def test_a_manage_link_expires_after_60_days_and_emails_a_fresh_one_to_the_gifts_address(
+    app, client, give, stripe_sim, deliver
+):
+    _, token = monthly(app, give, stripe_sim)
+    deliver()  # the welcome
+    assert client.get(f"/donate/manage/{token}").status_code == 200
+    clock.advance(days=app.config["MANAGE_LINK_DAYS"] + 1)
+    expired = client.get(f"/donate/manage/{token}")
+    page = expired.get_data(as_text=True)
+    assert expired.status_code == 400
+    assert "This link has expired" in page and "d•••@example.org" in page
+    assert "Change my monthly gift" not in page
+    sent = post_form(
+        client, f"/donate/manage/{token}/fresh-link", {}, token_from=f"/donate/manage/{token}"
+    )
+    assert sent.status_code == 200 and 'id="fresh-link-sent"' in sent.get_data(as_text=True)
+    [message] = [
+        m
+        for m in deliver().to("dana@example.org")
+        if m["Subject"] == "Your link to manage your monthly gift"
+    ]
+    [link] = [u for u in Mailbox.links(message) if "/donate/manage/" in u]
+    fresh = urlsplit(link).path
+    assert fresh != f"/donate/manage/{token}"
+    assert client.get(fresh).status_code == 200
+    # A forged link gets nothing sent anywhere.
+    forged = post_form(
+        client, f"/donate/manage/{token}x/fresh-link", {}, token_from=f"/donate/manage/{token}"
+    )
+    assert forged.status_code == 400

@@ -211,3 +211,34 @@ def test_50_receipts_issued_concurrently_get_50_consecutive_serials(app, funds, 
     with app.app_context():
         serials = sorted(db.session.scalars(sa.select(Receipt.serial)))
     assert serials == list(range(serials[0], serials[0] + 50))
+
+
+def test_receipt_serials_restart_each_year(app_ctx, funds, charity):
+    from datetime import UTC, datetime
+
+    fund = db.session.scalar(sa.select(Fund))
+    december = datetime(2026, 12, 15, 17, tzinfo=UTC)
+    january = datetime(2027, 1, 10, 17, tzinfo=UTC)
+    first = receipts.issue([paid_gift(fund, email="a@example.org", received_at=december)])
+    second = receipts.issue([paid_gift(fund, email="b@example.org", received_at=december)])
+    new_year = receipts.issue([paid_gift(fund, email="c@example.org", received_at=january)])
+    later = receipts.issue([paid_gift(fund, email="d@example.org", received_at=december)])
+    db.session.commit()
+    assert (first.year, new_year.year) == (2026, 2027)
+    assert new_year.serial == 1 and new_year.number == "2027-000001"
+    assert [second.serial, later.serial] == [first.serial + 1, first.serial + 2]
+
+
+def test_a_french_receipt_prints_the_signers_french_title(app_ctx, funds, charity):
+    from core.settings import set_setting
+
+    set_setting("receipts.signer_title", "Treasurer")
+    set_setting("receipts.signer_title_fr", "Trésorière")
+    fund = db.session.scalar(sa.select(Fund))
+    french = receipts.issue([paid_gift(fund, language="fr", email="f@example.org")])
+    english = receipts.issue([paid_gift(fund, language="en", email="e@example.org")])
+    db.session.commit()
+    assert french.signer_title == "Trésorière" and english.signer_title == "Treasurer"
+    text = pdf_text(receipts.pdf(french))
+    assert "Trésorière" in text and "Treasurer" not in text
+    assert "Treasurer" in pdf_text(receipts.pdf(english))

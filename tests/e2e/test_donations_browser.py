@@ -93,3 +93,38 @@ def test_a_member_starts_and_cancels_a_monthly_gift(
     # The gift is in the member's account.
     page.goto(f"{live_server.url}/account/gifts")
     assert "$15.00" in page.content()
+
+
+def test_the_treasurers_gift_pages_fit_the_window_with_long_stripe_ids(
+    app, live_server, page, stripe_sim, funds, make_user, give
+):
+    """Long Stripe ids and email addresses wrap (or their table scrolls), at 1 280 and 375 px."""
+    from payments.models import Payment
+
+    _, session_id = give(email="a.very.long.address.for.a.donor.who.likes.letters@example.org")
+    stripe_sim.pay(session_id)
+    with app.app_context():
+        donation = db.session.scalar(sa.select(Donation))
+        payment = db.session.get(Payment, donation.payment_id)
+        payment.charge_id = "ch_" + "3PqLongStripeIdentifier" * 8
+        payment.checkout_session_id = "cs_test_" + "b1Y2LongCheckoutSession" * 8
+        db.session.commit()
+        donation_id, email = donation.id, donation.email
+    make_user(email="tess@example.org", password="tess's long password", role="treasurer")
+    page.goto(f"{live_server.url}/login")
+    page.fill("#email", "tess@example.org")
+    page.fill("#password", "tess's long password")
+    page.click("#sign-in")
+    page.wait_for_load_state()
+    for path in (
+        f"/treasurer/donations/{donation_id}",
+        "/treasurer/donations",
+        f"/treasurer/donors?email={email}",
+    ):
+        for width in (1280, 375):
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(live_server.url + path)
+            wide = page.evaluate(
+                "Math.max(document.documentElement.scrollWidth, document.body.scrollWidth)"
+            )
+            assert wide <= width, (path, width, wide)
