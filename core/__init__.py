@@ -38,6 +38,7 @@ def create_app(config=None, environ=None):
         clock.share_through(app.config["CLOCK_FILE"])
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
     app.before_request(security.check_input)
+    register_unit_of_work(app)
     register_extensions(app)
     if app.config["APP_ENV"] == "development":
         _sqlite_begin_immediate(app)
@@ -156,6 +157,28 @@ def register_features(app):
             app.register_blueprint(package.bp)
 
 
+def register_unit_of_work(app):
+    """The request is the unit of work: services flush, and it is committed here once, if
+    the answer says it succeeded; a refusal (4xx) or a failure (5xx) undoes it.
+
+    Registered before every other hook, so that it runs after them all: nothing reloads an
+    object the commit expired. The few commit points inside a request are named where they
+    are (before a call to Stripe, see payments.checkout; the webhook's store-then-handle
+    steps). A streamed answer (a CSV export) only reads, and reads on after this point.
+    """
+
+    @app.after_request
+    def _end_of_the_unit_of_work(response):
+        if response.is_streamed or not db.session.registry.has():
+            return response
+        if db.session().in_transaction():
+            if response.status_code < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        return response
+
+
 def register_request_hooks(app):
     @app.before_request
     def _request_id():
@@ -169,24 +192,6 @@ def register_request_hooks(app):
         if request.cookies.get(app.config["LANGUAGE_COOKIE"]) is None or "lang" in request.args:
             response.vary.add("Cookie")
         response.vary.add("Accept-Language")
-        return response
-
-    @app.after_request
-    def _end_of_the_unit_of_work(response):
-        # The request is the unit of work: services flush, and it is committed here once,
-        # if the answer says it succeeded; a refusal (4xx) or a failure (5xx) undoes it.
-        # The few commit points inside a request are named where they are (before a call
-        # to Stripe, see payments.checkout; the webhook's store-then-handle steps). A
-        # streamed answer (a CSV export) only reads, and reads on after this point.
-        if response.is_streamed or not db.session.registry.has():
-            return response
-        session = db.session()
-        if session.new or session.dirty or session.deleted or session.info.get("wrote"):
-            # A request that only read ends with nothing to commit: its objects stay loaded.
-            if response.status_code < 400:
-                db.session.commit()
-            else:
-                db.session.rollback()
         return response
 
     @app.teardown_appcontext

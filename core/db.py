@@ -4,8 +4,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import event
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from core import clock
 
@@ -67,15 +66,3 @@ def locked(statement):
     SQLite has no row locks; it lets one writer at a time, which serves the same purpose.
     """
     return db.session.scalars(statement.with_for_update().execution_options(populate_existing=True))
-
-
-@event.listens_for(Session, "after_flush")
-def _remember_writes(session, flush_context):
-    # Flushed but not committed: the request's end commits (or undoes) it.
-    session.info["wrote"] = True
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_rollback")
-def _forget_writes(session):
-    session.info.pop("wrote", None)
