@@ -112,6 +112,10 @@ class Config:
 
     EMAIL_TOKEN_MAX_AGE = 60 * 60 * 24 * 3  # verification links: three days
     RESET_TOKEN_MAX_AGE = 60 * 60  # password reset links: one hour
+    # Receipt links in emails: people open them at tax time, often the spring after next.
+    RECEIPT_LINK_MAX_AGE = 60 * 60 * 24 * 730  # two years; never less than 18 months
+    # "Email me a fresh link" on an expired receipt link, per receipt and per mailbox.
+    RECEIPT_LINK_EMAIL_LIMITS = "1 per 10 minutes; 5 per day"
     MANAGE_LINK_DAYS = 60  # a monthly gift's manage link; an expired one offers a fresh one
 
     MAIL_BACKEND = "smtp"  # smtp | console

@@ -23,7 +23,7 @@ class _Signer(TimestampSigner):
     def get_timestamp(self):
         # Signed with the app's clock, as links are read with it, so that simulated time
         # (tests, `make run`) both ages a link and signs a fresh one.
-        return clock.timestamp()
+        return int(clock.timestamp())
 
 
 class _Serializer(URLSafeTimedSerializer):

@@ -3,7 +3,13 @@
 from flask import Blueprint
 from flask_babel import lazy_gettext as _l
 
-bp = Blueprint("donations", __name__, template_folder="templates")
+bp = Blueprint(
+    "donations",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/donations/static",
+)
 
 
 def init_app(app):
@@ -24,6 +30,7 @@ def init_app(app):
     from payments.purposes import register_purpose
 
     app.register_blueprint(bp)
+    app.add_template_global(receipts.path, "receipt_url")
     api_for(app).register_blueprint(blp)
     register_purpose(app, handlers.purpose())
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))

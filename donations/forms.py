@@ -10,7 +10,7 @@ from core import address
 from core.errors import ValidationError as DomainValidationError
 from core.forms import OptionsOnce
 from core.money import format_money, parse_amount
-from core.validators import EmailAddress
+from core.validators import EmailAddress, PlainText
 
 
 def _required(message):
@@ -70,7 +70,7 @@ class DonateForm(DonorFields, FlaskForm):
         default="",
         validate_choice=True,
     )
-    tribute_name = StringField(_l("Name of the person"), validators=[Length(max=200)])
+    tribute_name = StringField(_l("Name of the person"), validators=[Length(max=200), PlainText()])
     tribute_notify_email = EmailField(
         _l("Let someone know by email (optional)"),
         validators=[
@@ -99,12 +99,18 @@ class DonateForm(DonorFields, FlaskForm):
         self.amount_cents = None
 
     def validate_amount_choice(self, field):
-        """The amount is a suggested one, or what the visitor typed under Other."""
-        if field.data and field.data != "other":
+        """The amount is what the visitor typed under Other, or else a suggested one.
+
+        A typed amount wins over a suggested amount left ticked: it is what the donor last
+        did, and the form must charge it with or without the page's script.
+        """
+        typed = (self.other_amount.data or "").strip()
+        if field.data and field.data != "other" and not typed:
             if not field.data.isdigit() or int(field.data) not in self.presets:
                 raise ValidationError(_l("Please choose an amount."))
             self.amount_cents = int(field.data)
             return
+        field.data = "other"  # shown again ticked, if the form comes back
         low, high = self.limits
         try:
             self.amount_cents = parse_amount(

@@ -15,10 +15,12 @@ from core import address, audit, clock
 from core.db import db, locked
 from core.errors import Conflict, DomainError, NotFound, ValidationError
 from core.mail.services import normalise_email, queue_email, record_consent
-from core.money import format_money, gross_up
+from core.money import format_money
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
-from donations import receipts
+from core.validators import check_plain_text
+from donations import charges, receipts
+from donations.charges import with_fee_covered  # noqa: F401  (the name callers know)
 from donations.handlers import PURPOSE
 from donations.models import (
     Donation,
@@ -29,9 +31,9 @@ from donations.models import (
     MonthlyStatus,
     TributeKind,
 )
-from donations.settings import fee_rate, limits
+from donations.settings import limits
 from payments import services as payments
-from payments.models import Payment
+from payments.models import Payment, PaymentStatus
 
 NEWS_CONSENT_WORDING = _l(
     "Yes, send me news by email: campaigns, new issues of Mondial and events. "
@@ -51,12 +53,6 @@ def check_online_amount(amount):
             ),
             field="amount",
         )
-
-
-def with_fee_covered(amount):
-    """What to charge so that, after the card fee, the charity keeps exactly ``amount``."""
-    percent, fixed = fee_rate()
-    return gross_up(amount, percent, fixed)
 
 
 # -- funds -----------------------------------------------------------------------------------
@@ -131,6 +127,26 @@ def _donor_fields(request):
     return fields
 
 
+def monthly_label(fund, language):
+    """ "Monthly gift to <fund>", in ``language``."""
+    with force_locale(language):
+        return str(_l("Monthly gift to %(fund)s", fund=fund.name(language)))
+
+
+def checkout_lines(label, charge, language):
+    """The lines on Stripe's page: the gift and the card fee apart, so the donor sees both.
+
+    A monthly gift is one recurring line whose name states the split, so that a later
+    change of amount still changes one item.
+    """
+    if charge.monthly:
+        return [payments.Line(charges.monthly_line_name(label, charge, language), charge.total)]
+    lines = [payments.Line(label, charge.gift)]
+    if charge.fee:
+        lines.append(payments.Line(charges.fee_line_name(language), charge.fee))
+    return lines
+
+
 def start_donation(request):
     """Create the gift (and its monthly gift) and a pending payment; the caller commits.
 
@@ -141,7 +157,10 @@ def start_donation(request):
         raise ValidationError(_l("Please choose a fund."), field="fund")
     if request.tribute_kind and not request.tribute_name.strip():
         raise ValidationError(_l("Please tell us whom the gift honours."), field="tribute_name")
-    charged = with_fee_covered(request.amount) if request.cover_fee else request.amount
+    # The donor's own fields are held to the same rule by _donor_fields (core.address).
+    check_plain_text(request.tribute_name, field="tribute_name")
+    charge = charges.charge_for(request.amount, request.cover_fee, monthly=request.monthly)
+    charged = charge.total
     donor = _donor_fields(request)
     gift = None
     if request.monthly:
@@ -185,21 +204,19 @@ def start_donation(request):
             )
         donation.consent_id = consent.id
     db.session.flush()
-    with force_locale(donor["language"]):
-        fund_name = request.fund.name(donor["language"])
-        label = str(
-            _l("Monthly gift to %(fund)s", fund=fund_name)
-            if request.monthly
-            else _l("Gift to %(fund)s", fund=fund_name)
-        )
+    if request.monthly:
+        label = monthly_label(request.fund, donor["language"])
+    else:
+        with force_locale(donor["language"]):
+            label = str(_l("Gift to %(fund)s", fund=request.fund.name(donor["language"])))
     payment = payments.start_checkout(
         [payments.Part(PURPOSE, donation.id, charged, description=label)],
-        lines=[payments.Line(label, charged)],
+        lines=checkout_lines(label, charge, donor["language"]),
         email=donor["email"],
         name=donor["donor_name"],
         language=donor["language"],
         success_url=payments.return_url("donations.thanks"),
-        cancel_url=absolute_url("donations.donate", fund=request.fund.slug),
+        cancel_url=absolute_url("donations.came_back", token=return_token(donation)),
         every="month" if request.monthly else None,
         submit_type=None if request.monthly else "donate",
         description=label,
@@ -253,6 +270,45 @@ def donation_for_session(session_id):
         if allocation.purpose == PURPOSE:
             return db.session.get(Donation, allocation.row_id)
     return None
+
+
+# -- back from Stripe through Cancel ----------------------------------------------------------
+
+#: How long the way back from Stripe's page shows the gift as it was filled in. The page
+#: itself takes payment for an hour; the donor may come back to the form a little later.
+RETURN_LINK_MAX_AGE = 24 * 60 * 60
+
+
+def return_token(donation):
+    return make_token("donation-return", donation.id)
+
+
+def donation_from_return_token(token):
+    """The gift whose Stripe page the donor left through Cancel (a signed, short-lived link)."""
+    donation_id = read_token("donation-return", token, max_age=RETURN_LINK_MAX_AGE)
+    donation = db.session.get(Donation, donation_id) if isinstance(donation_id, int) else None
+    if donation is None:
+        raise NotFound()
+    return donation
+
+
+def abandon_checkout(donation):
+    """Close the gift's Stripe page, so that it cannot be paid later from another tab.
+
+    Returns True when nothing was charged, False when the gift had been paid after all.
+    Commits before asking Stripe.
+    """
+    if donation.status not in (DonationStatus.pending, DonationStatus.expired):
+        return False
+    if donation.payment_id is None:
+        return True
+    status = payments.expire_checkout(db.session.get(Payment, donation.payment_id))
+    return status != PaymentStatus.succeeded
+
+
+def session_of(donation):
+    """The Stripe Checkout Session id of the gift's payment (for its thank-you page)."""
+    return db.session.get(Payment, donation.payment_id).checkout_session_id
 
 
 def _lock(donation_id):
@@ -310,15 +366,29 @@ def change_monthly_amount(gift, new_amount):
     """Change what a monthly gift gives from the next month on (no proration)."""
     check_online_amount(new_amount)
     running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
-    if not running or not gift.subscription_id:
+    if not running or not gift.subscription_id or gift.ends_at_period_end:
         raise Conflict(_l("This monthly gift cannot be changed any more."))
-    charged = with_fee_covered(new_amount) if gift.cover_fee else new_amount
+    charge = charges.charge_for(new_amount, gift.cover_fee, monthly=True)
+    charged = charge.total
     if charged == gift.charged:
         return gift
-    payments.change_recurring_amount(_first_payment(gift), charged)
+    # The one recurring line says the split; it must say the new one.
+    name = charges.monthly_line_name(monthly_label(gift.fund, gift.language), charge, gift.language)
+    payments.change_recurring_amount(_first_payment(gift), charged, name=name)
     previous = gift.amount
     gift.amount, gift.charged = new_amount, charged
     audit.record("monthly_gift.amount_changed", gift, data={"from": previous, "to": new_amount})
+    return gift
+
+
+def resume_monthly_gift(gift):
+    """Keep a monthly gift going that the donor had stopped, before its last month ends."""
+    running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
+    if not running or not gift.ends_at_period_end or not gift.subscription_id:
+        raise Conflict(_l("This monthly gift has ended: please start a new one."))
+    payments.resume_recurring(_first_payment(gift))
+    gift.ends_at_period_end = False
+    audit.record("monthly_gift.resumed", gift)
     return gift
 
 

@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from core import audit, clock
 from core.db import db, locked
 from core.mail.services import queue_email
-from core.urls import absolute_url
 from donations import receipts
 from donations.models import (
     Donation,
@@ -63,7 +62,7 @@ def _thank(donation, receipt):
     attachments = []
     if receipt is not None:
         attachments.append(receipts.attachment(receipt))
-        context["download_url"] = absolute_url("donations.receipt_pdf", token=receipt.token)
+        context["download_url"] = receipts.link(receipt)
     queue_email(
         donation.email,
         "donations/thank_you",

@@ -9,7 +9,7 @@ that say no tax receipt is issued. Dates are in ``ORG_TIMEZONE``: a gift made at
 from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,6 +19,7 @@ from core import audit, clock
 from core.db import db, is_postgres, locked
 from core.mail.services import DrawnAttachment, queue_email
 from core.settings import get_setting
+from core.tokens import ExpiredLink, InvalidLink, make_token, read_token
 from core.urls import absolute_url
 from donations.models import (
     Donation,
@@ -358,7 +359,7 @@ def send(receipt, template="donations/receipt", extra=None):
     with force_locale(receipt.language):
         context = {
             "receipt": receipt,
-            "download_url": absolute_url("donations.receipt_pdf", token=receipt.token),
+            "download_url": link(receipt),
             **(extra or {}),
         }
         return queue_email(
@@ -373,6 +374,60 @@ def send(receipt, template="donations/receipt", extra=None):
 
 def by_token(token):
     return db.session.scalar(sa.select(Receipt).where(Receipt.token == token))
+
+
+# -- links to a receipt ---------------------------------------------------------------------
+
+LINK_PURPOSE = "receipt"
+
+
+def link_token(receipt):
+    """A signed token for the receipt's download link; it expires after RECEIPT_LINK_MAX_AGE."""
+    return make_token(LINK_PURPOSE, receipt.token)
+
+
+def link(receipt):
+    """The absolute download address of a receipt, for an email."""
+    return absolute_url("donations.receipt_pdf", token=link_token(receipt))
+
+
+def path(receipt):
+    """The download address of a receipt on one of our pages (signed now, like an email's)."""
+    return url_for("donations.receipt_pdf", token=link_token(receipt))
+
+
+def from_link(token):
+    """The receipt a link names and whether the link has expired: ``(receipt, expired)``.
+
+    ``(None, False)`` when the link is not one of ours. Links sent before they were signed
+    carry the receipt's bare token: they are treated as expired, so the donor can ask for
+    a fresh one.
+    """
+    try:
+        payload = read_token(LINK_PURPOSE, token)
+    except InvalidLink:
+        receipt = by_token(token)
+        return receipt, receipt is not None
+    receipt = by_token(payload) if isinstance(payload, str) else None
+    if receipt is None:
+        return None, False
+    try:
+        read_token(LINK_PURPOSE, token, max_age=current_app.config["RECEIPT_LINK_MAX_AGE"])
+    except ExpiredLink:
+        return receipt, True
+    return receipt, False
+
+
+def send_link(receipt):
+    """Email a fresh download link to the address the receipt was sent to."""
+    with force_locale(receipt.language):
+        return queue_email(
+            receipt.email,
+            "donations/receipt_link",
+            subject=_l("A new link to your receipt"),
+            language=receipt.language,
+            context={"receipt": receipt, "download_url": link(receipt)},
+        )
 
 
 def issue_for_dues(

@@ -10,6 +10,7 @@ from core.api import ApiSchema, Choice, Email, Flag, Object, Text
 from core.errors import NotFound
 from core.i18n import current_language
 from core.money import InvalidAmount, parse_amount
+from core.validators import plain_text
 from donations import gifts, settings
 
 LANGUAGES = ("en", "fr")
@@ -156,7 +157,10 @@ class DonorSchema(ApiSchema):
 class TributeSchema(ApiSchema):
     kind = Choice(("honour", "memory"), required=True)
     name = Text(
-        200, required=True, error_messages=_required(_l("Please tell us whom the gift honours."))
+        200,
+        required=True,
+        validate=plain_text,
+        error_messages=_required(_l("Please tell us whom the gift honours.")),
     )
     notify_email = Email(
         load_default="", metadata={"description": "Someone to tell about the gift by email."}
@@ -219,6 +223,7 @@ class DonationRequestSchema(ApiSchema):
             postal_code=address["postal_code"],
             country=address["country"],
             news_consent=data["news_consent"],
-            annual_receipt=data["annual_receipt"],
+            # One receipt a year is a choice for monthly gifts only.
+            annual_receipt=data["annual_receipt"] and data["frequency"] == "monthly",
             language=data["language"],
         )

@@ -6,17 +6,18 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from core import cache
+from core import cache, clock, throttle
 from core.db import db
 from core.errors import DomainError
 from core.extensions import limiter
@@ -24,10 +25,11 @@ from core.i18n import current_language
 from core.money import parse_amount
 from core.tokens import ExpiredLink
 from core.urls import absolute_url
-from donations import bp, gifts, receipts, settings
+from donations import bp, charges, gifts, receipts, settings
 from donations.caching import DONATE_FORM, FUND_PAGES
 from donations.forms import ChangeAmountForm, DonateForm
 from donations.models import Donation, DonationStatus, MonthlyGift, MonthlyStatus
+from donations.staff_forms import plain_amount
 
 
 def _donate_form(**kwargs):
@@ -79,12 +81,13 @@ def donate():
         form = _donate_form(formdata=None)
         _prefill(form)
     elif (form := _donate_form()).validate():
+        monthly = form.frequency.data == "monthly"
         try:
             donation = gifts.start_donation(
                 gifts.GiftRequest(
                     amount=form.amount_cents,
                     fund=gifts.fund_by_slug(form.fund.data),
-                    monthly=form.frequency.data == "monthly",
+                    monthly=monthly,
                     cover_fee=form.cover_fee.data,
                     anonymous=form.anonymous.data,
                     tribute_kind=form.tribute_kind.data or None,
@@ -100,7 +103,8 @@ def donate():
                     postal_code=form.postal_code.data,
                     country=form.country.data,
                     news_consent=form.news_consent.data,
-                    annual_receipt=form.annual_receipt.data,
+                    # One receipt a year is a choice for monthly gifts only.
+                    annual_receipt=monthly and form.annual_receipt.data,
                     language=current_language(),
                     user_id=current_user.id if current_user.is_authenticated else None,
                 )
@@ -111,13 +115,121 @@ def donate():
         else:
             return _to_checkout(donation)
     status = 400 if request.method == "POST" else 200
+    return _render_donate(form), status
+
+
+#: The donate form's fields in the order the page shows them (for the error summary).
+FIELD_ORDER = (
+    "frequency",
+    "amount_choice",
+    "fund",
+    "cover_fee",
+    "annual_receipt",
+    "tribute_kind",
+    "tribute_name",
+    "tribute_notify_email",
+    "donor_name",
+    "email",
+    "organization_name",
+    "address_line1",
+    "address_line2",
+    "city",
+    "province",
+    "postal_code",
+    "country",
+)
+
+
+def _charge_text(form):
+    """What the form's choices will charge, in words; empty while the amount is not valid."""
+    if form.amount_cents is None:
+        try:
+            form.validate_amount_choice(form.amount_choice)
+        except ValueError:
+            return ""
+    if form.amount_cents is None:
+        return ""
+    charge = charges.charge_for(
+        form.amount_cents, bool(form.cover_fee.data), monthly=form.frequency.data == "monthly"
+    )
+    return charges.describe(charge, current_language())
+
+
+def _render_donate(form):
+    percent, fixed = settings.fee_rate()
     return render_template(
         "donations/donate.html",
         form=form,
         consent_wording=gifts.NEWS_CONSENT_WORDING,
-        fee_percent=format_decimal(settings.fee_rate()[0], locale=get_locale()),
-        fee_fixed=settings.fee_rate()[1],
-    ), status
+        fee_percent=format_decimal(percent, locale=get_locale()),
+        fee_fixed=fixed,
+        charge_text=_charge_text(form),
+        field_order=FIELD_ORDER,
+    )
+
+
+@bp.route("/donate/charge")
+def charge():
+    """What the donate form's current choices will charge, in words (its script asks)."""
+    form = _donate_form(formdata=request.args, meta={"csrf": False})
+    response = jsonify(text=_charge_text(form))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/donate/back/<token>")
+@limiter.limit(lambda: current_app.config["RETURN_PAGE_LIMIT"])
+def came_back(token):
+    """Back from Stripe through Cancel: close that checkout and show the form as it was.
+
+    The checkout is expired at Stripe, so a copy of its page left open in another tab
+    cannot be paid later beside the gift the donor now makes again.
+    """
+    donation = gifts.donation_from_return_token(token)
+    if not gifts.abandon_checkout(donation):
+        db.session.commit()
+        flash(_("Your payment went through after all: thank you for your gift!"), "success")
+        return redirect(url_for("donations.thanks", session_id=gifts.session_of(donation)))
+    db.session.commit()
+    form = _donate_form(formdata=None)
+    _fill_from(form, donation)
+    flash(
+        _("You cancelled the payment: nothing was charged. Your gift is filled in below."), "info"
+    )
+    response = make_response(_render_donate(form))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _fill_from(form, donation):
+    """The form as the donor filled it for ``donation``."""
+    gift = donation.monthly_gift
+    if str(donation.amount) in {c.value for c in form.amount_choice.choices}:
+        form.amount_choice.data = str(donation.amount)
+    else:
+        form.amount_choice.data = "other"
+        form.other_amount.data = plain_amount(donation.amount, current_language())
+    form.frequency.data = "monthly" if gift is not None else "one_time"
+    form.fund.data = donation.fund.slug
+    form.cover_fee.data = donation.fee_covered > 0
+    form.annual_receipt.data = gift.annual_receipt if gift is not None else True
+    form.anonymous.data = donation.anonymous
+    form.tribute_kind.data = donation.tribute_kind.value if donation.tribute_kind else ""
+    form.tribute_name.data = donation.tribute_name
+    form.tribute_notify_email.data = donation.tribute_notify_email
+    form.news_consent.data = donation.consent_id is not None
+    for name in (
+        "donor_name",
+        "organization_name",
+        "email",
+        "address_line1",
+        "address_line2",
+        "city",
+        "province",
+        "postal_code",
+        "country",
+    ):
+        getattr(form, name).data = getattr(donation, name)
 
 
 def _to_checkout(donation):
@@ -156,6 +268,30 @@ def fund(slug):
     )
 
 
+def _local_day(moment):
+    """The day of ``moment`` where the organization is, written in the page's language."""
+    return format_date(clock.local_date(moment), "long") if moment is not None else None
+
+
+def _render_manage(gift, token, form):
+    """The gift as it stands, offering only what can still be done with it."""
+    running = gift.status in (MonthlyStatus.active, MonthlyStatus.past_due)
+    if running and gift.ends_at_period_end:
+        state = "ending"
+    else:
+        state = gift.status.value
+    return render_template(
+        "donations/manage.html",
+        gift=gift,
+        token=token,
+        form=form,
+        state=state,
+        ends_on=_local_day(gift.paid_through) if state == "ending" else None,
+        next_payment_on=_local_day(gift.paid_through) if state in ("active", "past_due") else None,
+        ended_on=_local_day(gift.cancelled_at) if state == "cancelled" else None,
+    )
+
+
 def _masked(email):
     """``d•••@example.org``: enough for the donor to know the address, not for another."""
     local, _, domain = email.partition("@")
@@ -171,7 +307,7 @@ def manage(token):
         return render_template(
             "donations/manage_expired.html", token=token, email=_masked(gift.email)
         ), 400
-    return render_template("donations/manage.html", gift=gift, token=token, form=ChangeAmountForm())
+    return _render_manage(gift, token, ChangeAmountForm())
 
 
 @bp.route("/donate/manage/<token>/fresh-link", methods=["POST"])
@@ -204,7 +340,17 @@ def change_amount(token):
                 "success",
             )
             return redirect(url_for("donations.manage", token=token))
-    return render_template("donations/manage.html", gift=gift, token=token, form=form), 400
+    return _render_manage(gift, token, form), 400
+
+
+@bp.route("/donate/manage/<token>/keep", methods=["POST"])
+def resume(token):
+    """Undo a cancellation before the last month ends."""
+    gift = gifts.gift_from_manage_token(token)
+    gifts.resume_monthly_gift(gift)
+    db.session.commit()
+    flash(_("Your monthly gift goes on. Thank you!"), "success")
+    return redirect(url_for("donations.manage", token=token))
 
 
 @bp.route("/donate/manage/<token>/portal", methods=["POST"])
@@ -226,14 +372,38 @@ def portal_return(token):
 
 @bp.route("/receipts/<token>.pdf")
 def receipt_pdf(token):
-    """A receipt by its unguessable link (emailed to the donor, shown in their account)."""
-    receipt = receipts.by_token(token)
+    """A receipt by its signed link (emailed to the donor, shown in their account)."""
+    receipt, expired = receipts.from_link(token)
     if receipt is None:
         abort(404)
+    if expired:
+        response = make_response(
+            render_template("donations/receipt_link_expired.html", token=token), 410
+        )
+        response.headers["Cache-Control"] = "no-store"
+        return response
     response = make_response(receipts.pdf(receipt))
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'inline; filename="{receipts.filename(receipt)}"'
     response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/receipts/<token>/new-link", methods=["POST"])
+@limiter.limit("10 per hour")
+def new_receipt_link(token):
+    """An expired receipt link: email a fresh one to the address the receipt went to."""
+    receipt, _expired = receipts.from_link(token)
+    if receipt is None:
+        abort(404)
+    wait = throttle.email_wait("receipt_link", receipt.id, receipt.email)
+    if not wait:
+        receipts.send_link(receipt)
+        db.session.commit()
+    response = make_response(
+        render_template("donations/receipt_link_sent.html", wait_minutes=-(-wait // 60))
+    )
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -94,7 +94,7 @@ def acknowledge(dues, kind=None):
     }
     if receipt is not None:
         attachments.append((receipts.filename(receipt), "application/pdf", receipts.pdf(receipt)))
-        context["download_url"] = absolute_url("donations.receipt_pdf", token=receipt.token)
+        context["download_url"] = receipts.link(receipt)
     return queue_email(
         user.email,
         "members/dues",

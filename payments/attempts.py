@@ -14,6 +14,7 @@ CHECKOUT = "checkout.session"
 REFUND = "refund"
 EXPIRE = "checkout.session.expire"
 SUBSCRIPTION_UPDATE = "subscription.update"
+PRODUCT_UPDATE = "product.update"
 
 
 def new_attempt(payment, operation, params, refund=None):

@@ -217,6 +217,14 @@ class Gateway:
             options=self._options(idempotency_key),
         )
 
+    def update_product(self, product_id, params, idempotency_key):
+        return self._call(
+            self.client.v1.products.update,
+            product_id,
+            params=params,
+            options=self._options(idempotency_key),
+        )
+
     def create_portal_session(self, customer_id, return_url, locale=None):
         params = {"customer": customer_id, "return_url": return_url}
         if locale:

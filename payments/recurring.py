@@ -10,7 +10,12 @@ import sqlalchemy as sa
 
 from core import audit, clock
 from core.db import db, locked
-from payments.attempts import SUBSCRIPTION_UPDATE, commit_before_stripe, new_attempt
+from payments.attempts import (
+    PRODUCT_UPDATE,
+    SUBSCRIPTION_UPDATE,
+    commit_before_stripe,
+    new_attempt,
+)
 from payments.events import NewPeriod, RecurringChanged, RecurringEnded, RenewalFailed
 from payments.gateway import gateway
 from payments.models import Allocation, Payment, PaymentStatus
@@ -240,11 +245,22 @@ def _update(payment, params):
     return result
 
 
-def change_recurring_amount(payment, amount):
-    """Charge ``amount`` each period from the next one on; this period is not prorated."""
+def change_recurring_amount(payment, amount, name=None):
+    """Charge ``amount`` each period from the next one on; this period is not prorated.
+
+    ``name``, when given, renames what the payer sees on their invoices and in the portal
+    (the line was named when the checkout began, and may state the old amount).
+    """
     subscription = gateway().retrieve_subscription(payment.subscription_id)
     [item] = _items(subscription)
     price = item["price"]
+    if name:
+        product = stripe_id(price["product"])
+        attempt = new_attempt(payment, PRODUCT_UPDATE, {"product": product, "name": name[:250]})
+        commit_before_stripe(attempt)
+        gateway().update_product(product, {"name": name[:250]}, attempt.key)
+        attempt.result_id = product
+        db.session.flush()
     params = {
         "items": [
             {

@@ -27,7 +27,8 @@ Checkout
     records the payment itself so that nobody waits for the webhook.
 
 Recurring (``payment`` is the one that started the series)
-    ``change_recurring_amount(payment, amount)`` from the next period, no proration;
+    ``change_recurring_amount(payment, amount, name=None)`` from the next period, no
+    proration (``name`` renames the line the payer sees);
     ``stop_recurring(payment)`` at the end of the period; ``resume_recurring(payment)``
     before then; ``portal_url(payment, return_url) -> url`` where the payer fixes the card
     or cancels; ``refresh_recurring(payment)`` tells the feature the series' state now

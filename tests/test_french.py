@@ -245,6 +245,7 @@ def public_pages(site, content):
         "/donate": ["/donate"],
         "/donate/thanks": ["/donate/thanks?session_id=unknown"],  # its 404 page
         "/donate/manage/<token>": ["/donate/manage/not-a-token"],  # its invalid-link page
+        "/donate/back/<token>": ["/donate/back/not-a-token"],  # its invalid-link page
         "/funds": ["/funds"],
         "/funds/<slug>": ["/funds/mondial"],
         "/login": ["/login"],
@@ -275,6 +276,7 @@ NOT_PAGES = {
     "/readyz": "JSON for the load balancer",
     "/receipts/<token>.pdf": "a PDF, drawn in the donor's language by its own tests",
     "/payments/return": "a redirect back from Stripe",
+    "/donate/charge": "JSON for the donate form's script (its text is in French: test_donate_form)",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 

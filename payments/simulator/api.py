@@ -824,6 +824,19 @@ def create_product(store, ctx, params):
 route("GET", "/v1/products/<id>")(_retrieve("product"))
 
 
+@route("POST", "/v1/products/<id>")
+def update_product(store, ctx, params, id):
+    p = validate(params, schema(PRODUCT_FIELDS))
+    product = store.require(id, "product")
+    for key in ("name", "description", "active", "images", "unit_label", "shippable", "url"):
+        if key in p:
+            product[key] = p[key]
+    if "metadata" in p:
+        product["metadata"] = {**product.get("metadata", {}), **p["metadata"]}
+    product["updated"] = ctx.now
+    return render(store, product, p.get("expand"))
+
+
 @route("POST", "/v1/prices")
 def create_price(store, ctx, params):
     p = validate(

@@ -74,7 +74,7 @@ def test_a_preset_amount(app, give):
 
 
 def test_a_made_up_preset_is_refused(app, give):
-    response, _ = give(amount_choice="1")
+    response, _ = give(amount_choice="1", other_amount="")
     assert response.status_code == 400
     assert count(app, Donation) == 0
 

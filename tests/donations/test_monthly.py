@@ -131,7 +131,7 @@ def test_cancelling_in_the_portal_ends_the_subscription(app, client, give, strip
     run_worker()  # the worker handles the portal's news, as it does within seconds
     gift = gift_row(app)
     assert gift.status == MonthlyStatus.active and gift.ends_at_period_end
-    assert "Ends at the end of this month" in client.get(f"/donate/manage/{token}").get_data(
+    assert "nothing more will be charged" in client.get(f"/donate/manage/{token}").get_data(
         as_text=True
     )
     stripe_sim.advance(days=31)
@@ -208,6 +208,117 @@ def test_a_gift_at_9pm_on_december_31_in_toronto_belongs_to_that_year(app, funds
         assert clock.local_date(late).isoformat() == "2026-12-31"
         assert [d.received_at for d in receipt_rules.gifts_for_annual(2026)] == [late]
         assert receipt_rules.gifts_for_annual(2027) == []
+
+
+def cancel_in_portal(app, client, stripe_sim, run_worker, token):
+    response = post_form(
+        client, f"/donate/manage/{token}/portal", {}, token_from=f"/donate/manage/{token}"
+    )
+    portal = requests.Session()
+    portal.get(response.location, timeout=10)
+    sub_id = gift_row(app).subscription_id
+    portal_path = urlsplit(response.location).path
+    portal.post(
+        f"{stripe_sim.url}{portal_path}/subscriptions/{sub_id}/cancel",
+        allow_redirects=False,
+        timeout=10,
+    )
+    run_worker()
+
+
+def test_after_cancelling_the_manage_page_words_the_real_last_day_and_offers_no_change(
+    app, client, give, stripe_sim, run_worker
+):
+    from flask_babel import force_locale, format_date
+
+    _, token = monthly(app, give, stripe_sim)
+    cancel_in_portal(app, client, stripe_sim, run_worker, token)
+    gift = gift_row(app)
+    assert gift.ends_at_period_end
+    with app.test_request_context():
+        last_day = clock.local_date(gift.paid_through)
+        with force_locale("en"):
+            english = format_date(last_day, "long")
+        with force_locale("fr"):
+            french = format_date(last_day, "long")
+    html = client.get(f"/donate/manage/{token}?lang=en").get_data(as_text=True)
+    assert f"Ends on {english}: nothing more will be charged" in html
+    assert "end of this month" not in html
+    # Nothing that no longer applies: no new amount, no cancelling again; keeping it does.
+    assert 'id="change-amount"' not in html and 'id="open-portal"' not in html
+    assert 'id="keep-giving"' in html
+    html = client.get(f"/donate/manage/{token}?lang=fr").get_data(as_text=True)
+    assert f"Prend fin le {french} : plus rien ne sera prélevé" in html
+    # A new amount posted anyway is refused.
+    refused = post_form(
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "35"},
+        token_from=f"/donate/manage/{token}",
+    )
+    assert refused.status_code in (400, 409) and gift_row(app).amount == 2000
+
+
+def test_keeping_a_cancelled_monthly_gift_before_its_last_day(
+    app, client, give, stripe_sim, run_worker
+):
+    _, token = monthly(app, give, stripe_sim)
+    cancel_in_portal(app, client, stripe_sim, run_worker, token)
+    kept = post_form(
+        client, f"/donate/manage/{token}/keep", {}, token_from=f"/donate/manage/{token}"
+    )
+    assert kept.status_code == 302
+    run_worker()
+    assert not gift_row(app).ends_at_period_end
+    html = client.get(f"/donate/manage/{token}").get_data(as_text=True)
+    assert 'id="change-amount"' in html and "Active" in html
+    stripe_sim.advance(days=31)
+    assert len(gifts(app)) == 2  # it went on
+
+
+def test_an_ended_monthly_gift_says_when_it_ended_and_offers_a_new_one(
+    app, client, give, stripe_sim, run_worker
+):
+    _, token = monthly(app, give, stripe_sim)
+    cancel_in_portal(app, client, stripe_sim, run_worker, token)
+    stripe_sim.advance(days=31)
+    gift = gift_row(app)
+    assert gift.status == MonthlyStatus.cancelled
+    html = client.get(f"/donate/manage/{token}").get_data(as_text=True)
+    assert "Ended on " in html and 'id="change-amount"' not in html
+    assert "Start a new monthly gift" in html
+
+
+def test_changing_the_amount_renames_the_one_recurring_line_with_the_new_split(
+    app, client, give, stripe_sim
+):
+    from donations.charges import with_fee_covered
+    from payments.gateway import gateway
+
+    _, token = monthly(app, give, stripe_sim, amount="20", cover_fee="y")
+    response = post_form(
+        client,
+        f"/donate/manage/{token}/amount",
+        {"amount": "35"},
+        token_from=f"/donate/manage/{token}",
+    )
+    assert response.status_code == 302
+    gift = gift_row(app)
+    with app.app_context():
+        fee = with_fee_covered(3500) - 3500
+        subscription = gateway().retrieve_subscription(gift.subscription_id)
+    [item] = subscription["items"]["data"]
+    assert item["price"]["unit_amount"] == 3500 + fee
+    product = requests.get(
+        f"{stripe_sim.url}/v1/products/{item['price']['product']}",
+        headers={"Authorization": f"Bearer {app.config['STRIPE_SECRET_KEY']}"},
+        timeout=10,
+    ).json()
+    total = f"${(3500 + fee) / 100:.2f}"
+    assert product["name"] == (
+        f"Monthly gift to General fund: Your gift $35.00 + card fee ${fee / 100:.2f} = {total}"
+        " each month"
+    )
 
 
 def test_a_manage_link_expires_after_60_days_and_emails_a_fresh_one_to_the_gifts_address(

@@ -60,6 +60,7 @@ PAGES = [
     Page("/donate/thanks?session_id={paid_session}"),
     Page("/payments/return?session_id={paid_session}"),
     Page("/donate/manage/{manage_token}"),
+    Page("/donate/back/{return_token}"),
     Page("/join/welcome?session_id={join_session}"),
     Page("/email-preferences/{preferences_token}"),
     Page("/unsubscribe/{preferences_token}"),
@@ -125,7 +126,8 @@ NOT_PAGES = {
     "core.favicon": "a redirect to the icon",
     "core.healthz": "JSON for the load balancer",
     "core.readyz": "JSON for the load balancer",
-    "donations.receipt_pdf": "a PDF",
+    "donations.receipt_pdf": "a PDF (an expired link's page is checked in test_receipt_links)",
+    "donations.charge": "JSON for the donate form's script",
     "donations.staff_export": "a CSV download",
     "accounts.verify_email": "confirms, then redirects",
     "accounts.confirm_email": "confirms, then redirects",
@@ -160,13 +162,14 @@ for _view in ("tier", "campaign", "contentpage", "pagelink"):
 def make_donations(app, give, stripe_sim):
     """A paid one-time gift, a monthly gift, and what the treasurer and admin open."""
     from core.mail.services import preferences_token
-    from donations.gifts import manage_token
+    from donations.gifts import manage_token, return_token
     from donations.models import Donation, Fund, MonthlyGift
 
     _, paid = give(donor_name="Dana Donor", email="dana@example.org")
     stripe_sim.pay(paid)
     _, monthly = give(frequency="monthly", other_amount="15", email="dana@example.org")
     stripe_sim.pay(monthly)
+    give(other_amount="40", cover_fee="y", email="dana@example.org")  # left through Cancel
     with app.app_context():
         donation = db.session.scalar(sa.select(Donation).order_by(Donation.id))
         fund = db.session.scalar(sa.select(Fund).where(Fund.slug == "mondial"))
@@ -175,6 +178,9 @@ def make_donations(app, give, stripe_sim):
             "donation_id": donation.id,
             "donor_email": donation.email,
             "manage_token": manage_token(db.session.scalar(sa.select(MonthlyGift))),
+            "return_token": return_token(
+                db.session.scalar(sa.select(Donation).order_by(Donation.id.desc()))
+            ),
             "preferences_token": preferences_token("dana@example.org"),
             "fund_slug": fund.slug,
             "fund_id": fund.id,

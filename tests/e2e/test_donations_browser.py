@@ -81,11 +81,11 @@ def test_a_member_starts_and_cancels_a_monthly_gift(
     page.click(".cancel-subscription")
     page.wait_for_selector("#notice")
     page.click("#return")
-    page.wait_for_selector("#gift-status:has-text('Ends at the end of this month')")
+    page.wait_for_selector("#gift-status:has-text('nothing more will be charged')")
 
     stripe_sim.advance(days=32)
     page.reload()
-    page.wait_for_selector("#gift-status:has-text('Cancelled')")
+    page.wait_for_selector("#gift-status:has-text('Ended on')")
     with app.app_context():
         gift = db.session.scalar(sa.select(MonthlyGift))
         assert gift.status == MonthlyStatus.cancelled and gift.user_id is not None
