@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from core.forms import MoneyField
@@ -40,7 +41,11 @@ REFUND_REASONS = {
 
 
 def _any(labels):
-    return [("", _l("Any"))] + list(labels.items())
+    return [SelectChoice("", _l("Any"))] + _choices(labels)
+
+
+def _choices(labels):
+    return [SelectChoice(value, label) for value, label in labels.items()]
 
 
 class PageMixin:
@@ -133,5 +138,5 @@ class NoteForm(FlaskForm):
 
 class RefundForm(FlaskForm):
     amount = MoneyField(_l("Amount to refund (empty: all that is left)"))
-    reason = SelectField(_l("Reason"), choices=list(REFUND_REASONS.items()))
+    reason = SelectField(_l("Reason"), choices=_choices(REFUND_REASONS))
     note = TextAreaField(_l("Why (kept in the audit log)"), validators=[Length(max=500), _plain])

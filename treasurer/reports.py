@@ -408,10 +408,11 @@ def payout_lines(payout, page=1, kind=None, unmatched_only=False):
 
 def line_counts(payout):
     """How many lines of each kind the payout has (one aggregate)."""
+    disputed = sa.case((PayoutLine.source_id.startswith("dp_"), 1), else_=0).label("disputed")
     rows = db.session.execute(
-        sa.select(PayoutLine.type, PayoutLine.source_id.startswith("dp_"), sa.func.count())
+        sa.select(PayoutLine.type, disputed, sa.func.count())
         .where(PayoutLine.payout_id == payout.id)
-        .group_by(PayoutLine.type, PayoutLine.source_id.startswith("dp_"))
+        .group_by(PayoutLine.type, disputed)
     ).all()
     counts = {}
     for type_, disputed, count in rows:

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core import clock
 from core.accounts.access import role_required
@@ -421,7 +422,9 @@ def disputes():
 @role_required("treasurer")
 def events():
     form = EventFilterForm(formdata=request.args)
-    form.type.choices = [("", _("Any"))] + [(t, t) for t in reports.event_types()]
+    form.type.choices = [SelectChoice("", _("Any"))] + [
+        SelectChoice(t, t) for t in reports.event_types()
+    ]
     if not form.validate():
         _refuse(form)
     results = reports.events(form.type.data or None, form.outcome.data or None, form.page_number)
