@@ -275,6 +275,8 @@ NOT_PAGES = {
     "/readyz": "JSON for the load balancer",
     "/receipts/<token>.pdf": "a PDF, drawn in the donor's language by its own tests",
     "/payments/return": "a redirect back from Stripe",
+    "/login/two-factor": "a staff sign-in's second step, read in French by its own test",
+    "/login/two-factor/setup": "a staff sign-in's second step, read in French by its own test",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 
