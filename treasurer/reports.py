@@ -79,6 +79,9 @@ def month_start(moment, back=0):
     while month < 1:
         month += 12
         year -= 1
+    while month > 12:
+        month -= 12
+        year += 1
     return datetime(year, month, 1, tzinfo=zone())
 
 

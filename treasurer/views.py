@@ -500,8 +500,9 @@ def audit():
 @bp.route("/reports/receipts")
 @role_required("treasurer")
 def receipt_register():
-    form = YearForm(formdata=request.args if request.args else None)
-    if not request.args:
+    asked = "year" in request.args
+    form = YearForm(formdata=request.args if asked else None)
+    if not asked:
         form.year.data = str(org_time(clock.now()).year)
     elif not form.validate():
         _refuse(form)
@@ -525,7 +526,7 @@ def receipt_register_csv():
 @role_required("treasurer")
 def gst_report():
     today = org_time(clock.now()).date()
-    if request.args:
+    if "date_from" in request.args or "date_to" in request.args:
         form = DateRangeForm(formdata=request.args)
         if not form.validate():
             _refuse(form)

@@ -1,6 +1,6 @@
 """Rendering objects for a response: computed fields, includables and ``expand``."""
 
-import copy
+import json
 
 from .errors import invalid
 from .objects import list_object
@@ -169,7 +169,9 @@ COMPOSE = {
 
 def render(store, obj, expand=()):
     """A response copy of a stored object (or list object), with ``expand`` applied."""
-    out = copy.deepcopy(obj)
+    # Stored objects are plain JSON: a round trip through the C codec copies them far
+    # faster than deepcopy (a page of 100 balance transactions is read thousands of times).
+    out = json.loads(json.dumps(obj))
     if out.get("object") == "list":
         out["data"] = [_composed(store, o) for o in out["data"]]
     else:
