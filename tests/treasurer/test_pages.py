@@ -128,6 +128,5 @@ def test_a_refund_from_the_payment_page_shows_everywhere(app, give, stripe_sim, 
     page = client.get(path).get_data(as_text=True)
     assert "$30.00" in page.split('id="refunded"', 1)[1][:80]
     assert "Twice" in client.get("/treasurer/refunds").get_data(as_text=True)
-    today = date.today().isoformat()
-    assert client.get("/treasurer/audit?action=refund").status_code == 200
-    assert today
+    audit = client.get("/treasurer/audit?action=refund").get_data(as_text=True)
+    assert "refund.requested" in audit
