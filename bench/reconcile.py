@@ -48,7 +48,10 @@ def serve_payout(size, port, ready):
     """Hold an automatic payout of ``size`` charges, serve the simulator, say its id."""
     from payments.simulator import SimConfig, Simulator, objects
     from payments.simulator import charges as sim_charges
-    from payments.simulator.server import serve
+    from payments.simulator.server import QuietHandler, _bind
+
+    class KeepAlive(QuietHandler):
+        protocol_version = "HTTP/1.1"  # as Stripe's API: one connection for every page
 
     sim = Simulator(SimConfig(public_url=f"http://127.0.0.1:{port}", webhook_url=None))
     store = sim.store
@@ -71,10 +74,9 @@ def serve_payout(size, port, ready):
     with store.lock:
         payout = sim_charges.create_payout(store, ctx)
     sim.delivery.reset()  # nobody listens for its events
-    serve(sim, port=port)
+    server = _bind(sim, "127.0.0.1", port, KeepAlive)
     ready.send(payout["id"])
-    while True:
-        time.sleep(3600)
+    server.serve_forever()
 
 
 def start_simulator(size):
