@@ -63,7 +63,7 @@ def seed(app, payments, payouts):
                                  amount, fee, net, source_id, description, created, payment_id)
         SELECT 1 + (p.id - 1) % :payouts, 'txn_bench' || p.id, 'charge', 'charge', p.amount,
                p.fee, p.net, p.charge_id, 'Bench', p.paid_at, p.id
-        FROM payment p WHERE p.id <= :payouts * :lines
+        FROM payment p WHERE p.id <= CAST(:payouts AS integer) * CAST(:lines AS integer)
         """,
         """
         INSERT INTO payout_line (payout_id, balance_transaction_id, type, reporting_category,
