@@ -62,11 +62,11 @@ class Payment(TimestampMixin, db.Model):
         _enum(PaymentStatus, "payment_status"), default=PaymentStatus.pending
     )
     mode: Mapped[str] = mapped_column(sa.String(20), default="payment")  # or "subscription"
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(index=True)
     currency: Mapped[str] = mapped_column(sa.String(3), default="cad")
     fee: Mapped[int | None]
     net: Mapped[int | None]
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
     paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -186,32 +186,82 @@ def fund_totals(start, end):
     return [(en, fr, int(gross), int(fees)) for en, fr, gross, fees in rows]
 
 
-def monthly_net(months=12, now=None):
-    """Net received (amount less Stripe's fee) per month and purpose, oldest month first.
+def _month_bucket(column, starts):
+    """SQL: which of the months starting at ``starts`` a moment falls in (0 = the oldest)."""
+    months = len(starts)
+    return sa.case(*((column < starts[n + 1], n) for n in range(months - 1)), else_=months - 1)
 
-    One query: the months' boundaries (where the organization is) go in as a CASE.
+
+def monthly_totals(months=12, now=None):
+    """Per month and purpose: count, gross, fees, tax and refunds, in two grouped queries.
+
+    The months' boundaries (where the organization is) go in as a CASE, so the payments
+    of the whole window are read once for the chart, this month and this year alike.
     """
     now = now or clock.now()
     starts = [month_start(now, back) for back in range(months - 1, -1, -1)]
     end = month_start(now, -1)
-    bucket = sa.case(
-        *((Payment.paid_at < starts[n + 1], n) for n in range(months - 1)), else_=months - 1
-    )
+    bucket = _month_bucket(Payment.paid_at, starts).label("month")
     rows = db.session.execute(
         sa.select(
-            bucket.label("month"),
+            bucket,
             Allocation.purpose,
-            sa.func.coalesce(
-                sa.func.sum(Allocation.amount - sa.func.coalesce(Allocation.fee, 0)), 0
-            ),
+            sa.func.count(Allocation.id),
+            sa.func.coalesce(sa.func.sum(Allocation.amount), 0),
+            sa.func.coalesce(sa.func.sum(Allocation.fee), 0),
+            sa.func.coalesce(sa.func.sum(Allocation.tax), 0),
         )
         .join(Payment, Payment.id == Allocation.payment_id)
         .where(_paid_between(starts[0], end))
-        .group_by("month", Allocation.purpose)
+        .group_by(bucket, Allocation.purpose)
     ).all()
+    table = {}
+    for month, purpose, count, gross, fees, tax in rows:
+        table[(int(month), purpose)] = Totals(int(gross), 0, int(fees), int(tax), int(count))
+    refund_bucket = _month_bucket(Refund.created_at, starts).label("month")
+    for month, purpose, amount in db.session.execute(
+        sa.select(
+            refund_bucket,
+            Allocation.purpose,
+            sa.func.coalesce(sa.func.sum(RefundAllocation.amount), 0),
+        )
+        .select_from(RefundAllocation)
+        .join(Allocation, Allocation.id == RefundAllocation.allocation_id)
+        .join(Refund, Refund.id == RefundAllocation.refund_id)
+        .where(
+            Refund.status == RefundStatus.succeeded,
+            Refund.created_at >= starts[0],
+            Refund.created_at < end,
+        )
+        .group_by(refund_bucket, Allocation.purpose)
+    ):
+        table.setdefault((int(month), purpose), Totals()).refunds = int(amount)
+    return starts, end, table
+
+
+def _period(starts, end, table, first_month):
+    """The totals of the months from ``first_month`` (an index into ``starts``) on."""
+    result = PeriodTotals(starts[first_month], end)
+    for (month, purpose), totals in table.items():
+        if month < first_month:
+            continue
+        into = result.by_purpose.setdefault(purpose, Totals())
+        for target in (into, result.total):
+            for name in ("gross", "refunds", "fees", "tax", "count"):
+                setattr(target, name, getattr(target, name) + getattr(totals, name))
+    return result
+
+
+def monthly_net(months=12, now=None):
+    """Net received (amount less Stripe's fee) per month and purpose, oldest month first."""
+    starts, _, table = monthly_totals(months, now)
+    return _series(starts, table, months)
+
+
+def _series(starts, table, months):
     series = {}
-    for month, purpose, net in rows:
-        series.setdefault(purpose, [0] * months)[int(month)] = int(net)
+    for (month, purpose), totals in table.items():
+        series.setdefault(purpose, [0] * months)[month] = totals.gross - totals.fees
     return [s.astimezone(zone()).date() for s in starts], series
 
 
@@ -243,10 +293,13 @@ def dashboard(now=None):
         .order_by(Payout.created_at.desc())
     )
     awaiting_page = paginate(awaiting, 1, per_page=10)
-    months, series = monthly_net(12, now)
+    starts, end, table = monthly_totals(12, now)
+    months, series = _series(starts, table, 12)
+    year = _period(starts, end, table, starts.index(year_start(now)))
+    year.by_fund = fund_totals(year_start(now), next_month)
     return Dashboard(
-        month=period_totals(month_start(now), next_month),
-        year=period_totals(year_start(now), next_month),
+        month=_period(starts, end, table, len(starts) - 1),
+        year=year,
         awaiting=reviews_for(awaiting_page.items),
         awaiting_count=awaiting_page.total,
         failed_payouts=db.session.scalars(
@@ -541,25 +594,37 @@ def later_news(payout, lines):
 # -- payments, refunds, disputes, events, audit ----------------------------------------------
 
 
+#: Stripe ids a search may be for, and the column each is kept in.
+STRIPE_PREFIXES = {
+    "ch_": Payment.charge_id,
+    "py_": Payment.charge_id,
+    "pi_": Payment.payment_intent_id,
+    "cs_": Payment.checkout_session_id,
+    "in_": Payment.invoice_id,
+    "cus_": Payment.customer_id,
+    "sub_": Payment.subscription_id,
+}
+
+
 def search_payments(q="", page=1):
-    """Payments by donor name, email, amount ("25" or "25.00") or any Stripe id."""
+    """Payments by donor name, email, amount ("25" or "25.00") or any Stripe id.
+
+    A Stripe id, an email address or an amount is looked up by its own (indexed) column;
+    only a name is searched for anywhere in names and addresses.
+    """
     query = sa.select(Payment).where(Payment.status != PaymentStatus.pending)
     q = (q or "").strip()
-    if q:
-        conditions = [
-            Payment.email.ilike(f"%{q}%"),
-            Payment.name.ilike(f"%{q}%"),
-            Payment.charge_id == q,
-            Payment.payment_intent_id == q,
-            Payment.checkout_session_id == q,
-            Payment.invoice_id == q,
-            Payment.customer_id == q,
-            Payment.subscription_id == q,
-        ]
-        cents = _cents(q)
-        if cents is not None:
-            conditions.append(Payment.amount == cents)
-        query = query.where(sa.or_(*conditions))
+    cents = _cents(q) if q else None
+    prefix = next((p for p in STRIPE_PREFIXES if q.startswith(p)), None)
+    if prefix:
+        query = query.where(STRIPE_PREFIXES[prefix] == q)
+    elif "@" in q and " " not in q:
+        query = query.where(Payment.email.in_({q, q.lower()}))
+    elif cents is not None:
+        query = query.where(Payment.amount == cents)
+    elif q:
+        pattern = f"%{q.replace('%', '').replace('_', '')}%"
+        query = query.where(sa.or_(Payment.name.ilike(pattern), Payment.email.ilike(pattern)))
     return paginate(query.order_by(Payment.id.desc()), page)
 
 

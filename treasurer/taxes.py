@@ -148,45 +148,68 @@ class GstReport:
 
 
 def gst_report(start, end):
-    """Tax collected on payments in [start, end) less the tax refunded in it, by province."""
-    collected = db.session.execute(
-        sa.select(Allocation.purpose, Allocation.row_id, Allocation.tax)
-        .join(Payment, Payment.id == Allocation.payment_id)
-        .where(
-            Payment.status == PaymentStatus.succeeded,
-            Payment.paid_at >= start,
-            Payment.paid_at < end,
-            Allocation.tax > 0,
-        )
-    ).all()
-    credited = db.session.execute(
-        sa.select(
-            Allocation.purpose,
-            Allocation.row_id,
-            Allocation.tax,
-            Allocation.amount,
-            RefundAllocation.amount,
-        )
-        .join(Allocation, Allocation.id == RefundAllocation.allocation_id)
-        .join(Refund, Refund.id == RefundAllocation.refund_id)
-        .where(
-            Refund.status == RefundStatus.succeeded,
-            Refund.created_at >= start,
-            Refund.created_at < end,
-            Allocation.tax > 0,
-        )
-    ).all()
-    regions = _regions([(p, r) for p, r, *_ in collected] + [(p, r) for p, r, *_ in credited])
+    """Tax collected on payments in [start, end) less the tax refunded in it, by province.
+
+    Summed in SQL by purpose; only the rows of purposes that record a province (see
+    :func:`register_tax_regions`) are read one by one, to be put under their province.
+    """
+    lookups = current_app.extensions.get("treasurer_tax_regions", {})
+    by_row = tuple(lookups)
+    paid = sa.and_(
+        Payment.status == PaymentStatus.succeeded,
+        Payment.paid_at >= start,
+        Payment.paid_at < end,
+        Allocation.tax > 0,
+    )
+    refunded = sa.and_(
+        Refund.status == RefundStatus.succeeded,
+        Refund.created_at >= start,
+        Refund.created_at < end,
+        Allocation.tax > 0,
+    )
+    # The tax in a refund of part of an allocation: pro rata, rounded down, as exports do.
+    credit = RefundAllocation.amount * Allocation.tax / Allocation.amount
     lines = {}
 
-    def line(purpose, row_id):
-        province = regions.get((purpose, row_id), "")
+    def line(province, purpose):
         return lines.setdefault((province, purpose), TaxLine(province, purpose))
 
-    for purpose, row_id, tax in collected:
-        line(purpose, row_id).collected += tax
-    for purpose, row_id, tax, amount, part in credited:
-        line(purpose, row_id).credited += part * tax // amount if amount else 0
+    collected = (
+        sa.select(Allocation.purpose, sa.func.sum(Allocation.tax))
+        .join(Payment, Payment.id == Allocation.payment_id)
+        .where(paid, Allocation.purpose.not_in(by_row))
+        .group_by(Allocation.purpose)
+    )
+    for purpose, tax in db.session.execute(collected):
+        line("", purpose).collected += int(tax or 0)
+    credited = (
+        sa.select(Allocation.purpose, sa.func.sum(credit))
+        .select_from(RefundAllocation)
+        .join(Allocation, Allocation.id == RefundAllocation.allocation_id)
+        .join(Refund, Refund.id == RefundAllocation.refund_id)
+        .where(refunded, Allocation.purpose.not_in(by_row))
+        .group_by(Allocation.purpose)
+    )
+    for purpose, tax in db.session.execute(credited):
+        line("", purpose).credited += int(tax or 0)
+    if by_row:
+        rows = db.session.execute(
+            sa.select(Allocation.purpose, Allocation.row_id, Allocation.tax)
+            .join(Payment, Payment.id == Allocation.payment_id)
+            .where(paid, Allocation.purpose.in_(by_row))
+        ).all()
+        parts = db.session.execute(
+            sa.select(Allocation.purpose, Allocation.row_id, credit)
+            .select_from(RefundAllocation)
+            .join(Allocation, Allocation.id == RefundAllocation.allocation_id)
+            .join(Refund, Refund.id == RefundAllocation.refund_id)
+            .where(refunded, Allocation.purpose.in_(by_row))
+        ).all()
+        regions = _regions([(p, r) for p, r, _ in rows] + [(p, r) for p, r, _ in parts])
+        for purpose, row_id, tax in rows:
+            line(regions.get((purpose, row_id), ""), purpose).collected += int(tax)
+        for purpose, row_id, tax in parts:
+            line(regions.get((purpose, row_id), ""), purpose).credited += int(tax)
     return GstReport(start, end, sorted(lines.values(), key=lambda t: (t.province, t.purpose)))
 
 

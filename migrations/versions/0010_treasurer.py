@@ -94,6 +94,8 @@ def upgrade():
 
     with op.batch_alter_table("payment", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_payment_paid_at"), ["paid_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_email"), ["email"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_amount"), ["amount"], unique=False)
     with op.batch_alter_table("payout_line", schema=None) as batch_op:
         batch_op.create_index("ix_payout_line_payout_order", ["payout_id", "id"], unique=False)
 
@@ -102,6 +104,8 @@ def downgrade():
     with op.batch_alter_table("payout_line", schema=None) as batch_op:
         batch_op.drop_index("ix_payout_line_payout_order")
     with op.batch_alter_table("payment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_payment_amount"))
+        batch_op.drop_index(batch_op.f("ix_payment_email"))
         batch_op.drop_index(batch_op.f("ix_payment_paid_at"))
     with op.batch_alter_table("payout_review", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_payout_review_discrepancy_at"))
