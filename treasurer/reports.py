@@ -278,7 +278,6 @@ class Dashboard:
     open_disputes: list
     webhook_errors: int
     discrepancies: list
-    not_paid_out: int
     months: list
     series: dict
 
@@ -326,10 +325,21 @@ def dashboard(now=None):
             .order_by(PayoutReview.discrepancy_at.desc())
             .limit(10)
         ).all(),
-        not_paid_out=not_paid_out_query(now, count=True),
         months=months,
         series=series,
     )
+
+
+def not_paid_out(page=1, now=None):
+    """A page of :func:`not_paid_out_query`, without counting them all (a full anti-join)."""
+    page = max(1, int(page or 1))
+    rows = db.session.scalars(
+        not_paid_out_query(now).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
+    ).all()
+    more = len(rows) > PAGE_SIZE
+    result = Page(rows[:PAGE_SIZE], page, PAGE_SIZE, (page - 1) * PAGE_SIZE + len(rows))
+    result.more = more
+    return result
 
 
 def not_paid_out_query(now=None, *, count=False):

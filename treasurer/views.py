@@ -256,7 +256,7 @@ def not_paid_out():
     form = PaymentSearchForm(formdata=request.args)
     if not form.validate():
         _refuse(form)
-    results = reports.paginate(reports.not_paid_out_query(), form.page_number)
+    results = reports.not_paid_out(form.page_number)
     return _render("treasurer/not_paid_out.html", results=results)
 
 

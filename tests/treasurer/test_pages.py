@@ -130,3 +130,19 @@ def test_a_refund_from_the_payment_page_shows_everywhere(app, give, stripe_sim, 
     assert "Twice" in client.get("/treasurer/refunds").get_data(as_text=True)
     audit = client.get("/treasurer/audit?action=refund").get_data(as_text=True)
     assert "refund.requested" in audit
+
+
+def test_payments_in_no_payout_after_their_money_is_available_are_listed(
+    app, give, stripe_sim, signed_in, funds
+):
+    _, session = give(other_amount="60", email="waiting@example.org")
+    stripe_sim.pay(session)
+    client = signed_in("treasurer")
+    assert "waiting@example.org" not in client.get("/treasurer/not-paid-out").get_data(as_text=True)
+    stripe_sim.advance(days=8)
+    assert "waiting@example.org" in client.get("/treasurer/not-paid-out").get_data(as_text=True)
+    stripe_sim.payout()
+    from tests.treasurer_fixtures import run_payout_sync
+
+    run_payout_sync(app)
+    assert "waiting@example.org" not in client.get("/treasurer/not-paid-out").get_data(as_text=True)
