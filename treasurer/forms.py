@@ -95,6 +95,19 @@ class EventFilterForm(PageMixin, QueryForm):
             raise ValidationError(_l("There is no such type."))
 
 
+class NotPaidOutForm(PageMixin, QueryForm):
+    days = StringField(_l("Paid within the last (days)"), default="60")
+
+    def validate_days(self, field):
+        text = (field.data or "60").strip()
+        if not (text.isascii() and text.isdigit() and 1 <= int(text) <= 3650):
+            raise ValidationError(_l("Please give a number of days from 1 to 3650."))
+
+    @property
+    def within_days(self):
+        return int((self.days.data or "60").strip())
+
+
 class AuditFilterForm(PageMixin, QueryForm):
     action = StringField(_l("Action starts with"), validators=[Length(max=100)], default="")
 

@@ -330,12 +330,13 @@ def dashboard(now=None):
     )
 
 
-def not_paid_out(page=1, now=None):
-    """A page of :func:`not_paid_out_query`, without counting them all (a full anti-join)."""
+def not_paid_out(page=1, now=None, within_days=60):
+    """A page of :func:`not_paid_out_query` for payments of the last ``within_days`` days,
+    without counting them all (an anti-join over every payment ever made)."""
     page = max(1, int(page or 1))
-    rows = db.session.scalars(
-        not_paid_out_query(now).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)
-    ).all()
+    now = now or clock.now()
+    query = not_paid_out_query(now).where(Payment.paid_at >= now - timedelta(days=within_days))
+    rows = db.session.scalars(query.limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE)).all()
     more = len(rows) > PAGE_SIZE
     result = Page(rows[:PAGE_SIZE], page, PAGE_SIZE, (page - 1) * PAGE_SIZE + len(rows))
     result.more = more

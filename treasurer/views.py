@@ -27,6 +27,7 @@ from treasurer.forms import (
     EventFilterForm,
     LineFilterForm,
     NoteForm,
+    NotPaidOutForm,
     PaymentSearchForm,
     PayoutFilterForm,
     ReconcileForm,
@@ -253,11 +254,12 @@ def lines_range():
 @bp.route("/not-paid-out")
 @role_required("treasurer")
 def not_paid_out():
-    form = PaymentSearchForm(formdata=request.args)
+    form = NotPaidOutForm(formdata=request.args)
     if not form.validate():
         _refuse(form)
-    results = reports.not_paid_out(form.page_number)
-    return _render("treasurer/not_paid_out.html", results=results)
+    results = reports.not_paid_out(form.page_number, within_days=form.within_days)
+    args = {"days": form.within_days}
+    return _render("treasurer/not_paid_out.html", results=results, form=form, args=args)
 
 
 # -- payments and refunds --------------------------------------------------------------------
