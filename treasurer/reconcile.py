@@ -158,22 +158,6 @@ def sync(payout):
     return check_payout(payout)
 
 
-def sync_flagged_and_check(progress=None):
-    """Fetch every flagged payout (the worker's task), then check each one fetched."""
-    from payments.payouts import sync_flagged
-
-    done = sync_flagged(progress)
-    for payout in db.session.scalars(
-        sa.select(Payout)
-        .outerjoin(PayoutReview, PayoutReview.payout_id == Payout.id)
-        .where(Payout.synced_at.is_not(None))
-        .where(sa.or_(PayoutReview.id.is_(None), PayoutReview.check == PayoutCheck.pending))
-    ):
-        check_payout(payout)
-    db.session.commit()
-    return done
-
-
 # -- freezing ------------------------------------------------------------------------------
 
 
