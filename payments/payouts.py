@@ -117,6 +117,13 @@ def _read_ahead(pages):
         reader.join()
 
 
+def stripe_lines(payout):
+    """The payout's balance transactions as Stripe lists them now, as line values (a
+    generator), without storing anything: to compare with lines already stored."""
+    for page in _read_ahead(gateway().payout_transaction_pages(payout.stripe_payout_id)):
+        yield from (line_values(txn) for txn in page)
+
+
 def line_values(txn):
     """A balance transaction (Stripe's JSON) as the columns of a :class:`PayoutLine`."""
     source = txn.get("source")

@@ -14,9 +14,8 @@ from flask_babel import lazy_gettext as _l
 from core import audit, clock
 from core.db import db, locked
 from core.errors import Conflict, NotFound
-from payments.gateway import gateway
 from payments.models import Payout, PayoutLine
-from payments.payouts import fetch_lines, line_values, match_lines, sync_payout
+from payments.payouts import fetch_lines, match_lines, stripe_lines, sync_payout
 from treasurer.models import PayoutCheck, PayoutReview
 
 #: Line types that stand for money we should hold a row for.
@@ -225,11 +224,7 @@ def add_note(payout, note):
 
 def compare_frozen(payout, review):
     """Fetch a reconciled payout's lines again; a difference is raised as a discrepancy."""
-    rows = []
-    for page in gateway().payout_transaction_pages(payout.stripe_payout_id):
-        rows.extend(
-            {k: v for k, v in line_values(txn).items() if k != "description"} for txn in page
-        )
+    rows = list(stripe_lines(payout))
     rows.sort(key=lambda r: r["balance_transaction_id"])
     count, net, digest = _digest(rows)
     if digest == review.frozen_digest:
