@@ -67,11 +67,15 @@ worker: $(VENV)/.runtime $(COMPILED)
 bench: $(VENV)/.dev $(COMPILED)
 	$(BIN)/python bench/pages.py --seconds 10 --rounds 2
 	$(BIN)/python bench/webhooks.py --events 1000
+	$(BIN)/python bench/reconcile.py
+	$(BIN)/python bench/treasurer_pages.py
 
 ## bench-smoke: every bench at a tiny size, no goals: keeps the scripts working (CI)
 bench-smoke: $(VENV)/.dev $(COMPILED)
 	$(BIN)/python bench/pages.py --smoke
 	$(BIN)/python bench/webhooks.py --smoke
+	$(BIN)/python bench/reconcile.py --smoke
+	$(BIN)/python bench/treasurer_pages.py --smoke
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

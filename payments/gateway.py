@@ -242,6 +242,22 @@ class Gateway:
             self.client.v1.balance_transactions.list, {"payout": payout_id, "limit": 100}
         )
 
+    def payout_transaction_pages(self, payout_id, limit=100):
+        """The same transactions as :meth:`payout_transactions`, a page (a list) at a time.
+
+        Read as raw JSON: building the SDK's objects for 100 000 transactions costs
+        seconds that the payout's sync has no use for.
+        """
+        params = {"payout": payout_id, "limit": limit}
+        while True:
+            body = self._call(self.client.raw_request, "get", "/v1/balance_transactions", **params)
+            data = body.data.get("data") or []
+            if data:
+                yield data
+            if not data or not body.data.get("has_more"):
+                return
+            params["starting_after"] = data[-1]["id"]
+
     def events_since(self, created_gte):
         """Events created at or after ``created_gte`` (Unix time), newest first, all pages."""
         return self._iterate(

@@ -62,14 +62,14 @@ class Payment(TimestampMixin, db.Model):
         _enum(PaymentStatus, "payment_status"), default=PaymentStatus.pending
     )
     mode: Mapped[str] = mapped_column(sa.String(20), default="payment")  # or "subscription"
-    amount: Mapped[int]
+    amount: Mapped[int] = mapped_column(index=True)
     currency: Mapped[str] = mapped_column(sa.String(3), default="cad")
     fee: Mapped[int | None]
     net: Mapped[int | None]
-    email: Mapped[str | None] = mapped_column(sa.String(254))
+    email: Mapped[str | None] = mapped_column(sa.String(254), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(200))
     language: Mapped[str] = mapped_column(sa.String(2), default="en")
-    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # A recurring payment whose first charge is at this date rather than at Checkout.
     first_charge_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the recurring series this payment started ended (its features were told once).
@@ -306,6 +306,8 @@ class PayoutLine(db.Model):
     """One balance transaction settled in a payout, matched to our rows where we can."""
 
     __tablename__ = "payout_line"
+    # A payout's lines are read a page at a time, in order.
+    __table_args__ = (sa.Index("ix_payout_line_payout_order", "payout_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payout_id: Mapped[int] = mapped_column(

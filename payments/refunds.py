@@ -144,6 +144,44 @@ def send_refund(row):
     return sync_refund(result)
 
 
+def look_up_pending_refund(row):
+    """A pending refund we never heard back about: ask Stripe whether it has it.
+
+    Our request may have timed out after Stripe made the refund, so the charge's refunds
+    are searched for our refund id in their metadata. Returns True (and brings the row to
+    Stripe's state) if Stripe has it, False if it does not.
+    """
+    if row.status != RefundStatus.pending or row.stripe_refund_id:
+        raise Conflict(_l("Only a refund that Stripe never confirmed can be looked up."))
+    charge_id = row.payment.charge_id
+    for stripe_refund in gateway().list_refunds(charge_id) if charge_id else ():
+        if (stripe_refund.get("metadata") or {}).get("refund_id") == str(row.id):
+            sync_refund(stripe_refund)
+            audit.record("refund.found", row, data={"stripe_refund": stripe_refund["id"]})
+            return True
+    return False
+
+
+def resend_unsent_refund(row):
+    """Send again a pending refund that Stripe does not have (looked up first)."""
+    if look_up_pending_refund(row):
+        raise Conflict(_l("Stripe has this refund already; nothing was sent again."))
+    audit.record("refund.resent", row)
+    return send_refund(row)
+
+
+def cancel_unsent_refund(row):
+    """Cancel a pending refund that Stripe does not have; it no longer counts against the
+    payment (what is left to refund grows back)."""
+    if look_up_pending_refund(row):
+        raise Conflict(_l("Stripe has this refund already; it cannot be cancelled here."))
+    row = locked(sa.select(Refund).where(Refund.id == row.id)).one()
+    row.status = RefundStatus.canceled
+    row.applied_at = row.reverted_at = clock.now()
+    audit.record("refund.cancelled", row, data={"amount": row.amount})
+    return row
+
+
 def sync_refund(stripe_refund):
     """Bring our refund row to Stripe's state and tell the features once per change."""
     payment = payment_for_charge(stripe_refund["charge"]) if stripe_refund.get("charge") else None

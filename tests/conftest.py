@@ -20,6 +20,7 @@ from tests.helpers import (
     Mailbox,
     QueryCounter,
     SimControl,
+    complete_second_factor,
     free_port,
     post_form,
     require,
@@ -30,6 +31,7 @@ pytest_plugins = [
     "tests.donation_fixtures",
     "tests.involve_fixtures",
     "tests.member_fixtures",
+    "tests.treasurer_fixtures",
 ]
 
 
@@ -235,6 +237,7 @@ def signed_in(client, make_user):
     def sign_in(role="member", email=None):
         _, address, password = make_user(email=email or f"{role}@example.org", role=role)
         response = post_form(client, "/login", {"email": address, "password": password})
+        response = complete_second_factor(client, response, address)
         assert response.status_code == 302, response.get_data(as_text=True)
         return client
 

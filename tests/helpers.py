@@ -145,8 +145,72 @@ class LiveServer:
 
 
 def sign_in(client, email, password):
-    """Sign a test client in; return the response (302 on success)."""
-    return post_form(client, "/login", {"email": email, "password": password})
+    """Sign a test client in (with the second factor, for staff); return the response
+    (302 on success)."""
+    response = post_form(client, "/login", {"email": email, "password": password})
+    return complete_second_factor(client, response, email)
+
+
+#: The authenticator app of every staff account the tests enrolled: email -> secret.
+TOTP_SECRETS = {}
+_LAST_STEPS = {}
+
+
+def totp_code(email, secret=None):
+    """A code of ``email``'s app for a time step it has not used yet."""
+    import pyotp
+
+    from core import clock
+
+    secret = secret or TOTP_SECRETS[email]
+    totp = pyotp.TOTP(secret)
+    now = totp.timecode(clock.now())
+    # Now, or the next step for a second sign-in within the same 30 seconds (never the
+    # step before: it may have passed by the time the server checks).
+    step = max(now, _LAST_STEPS.get((email, secret), now - 1) + 1)
+    assert step <= now + 1, f"{email} signed in more than twice in 30 seconds"
+    _LAST_STEPS[(email, secret)] = step
+    return totp.generate_otp(step)
+
+
+def complete_second_factor(client, response, email):
+    """After a right password, the step a treasurer or admin takes: enrol the app the first
+    time (keeping its secret here), or type its code. Other responses pass through."""
+    location = response.headers.get("Location", "") if response.status_code == 302 else ""
+    if "/login/two-factor" not in location:
+        return response
+    if location.endswith("/setup"):
+        html = client.get("/login/two-factor/setup").get_data(as_text=True)
+        secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', html).group(1)
+        TOTP_SECRETS[email] = secret
+        done = post_form(client, "/login/two-factor/setup", {"code": totp_code(email, secret)})
+        assert done.status_code == 200, done.get_data(as_text=True)
+        page = done.get_data(as_text=True)
+        target = re.search(r'id="continue" href="([^"]+)"', page).group(1)
+        from markupsafe import Markup
+        from werkzeug.utils import redirect
+
+        return redirect(Markup(target).unescape())
+    return post_form(client, "/login/two-factor", {"code": totp_code(email)})
+
+
+def browser_sign_in(page, base_url, email, password, next_path=""):
+    """Sign in through the pages in Chromium, second factor included."""
+    page.goto(f"{base_url}/login{next_path}")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("#sign-in")
+    page.wait_for_load_state()
+    if "/login/two-factor/setup" in page.url:
+        secret = page.inner_text("#totp-secret").strip()
+        TOTP_SECRETS[email] = secret
+        page.fill("#code", totp_code(email, secret))
+        page.click("#verify")
+        page.click("#continue")
+    elif "/login/two-factor" in page.url:
+        page.fill("#code", totp_code(email))
+        page.click("#verify")
+    page.wait_for_load_state()
 
 
 class SimControl:

@@ -277,6 +277,8 @@ NOT_PAGES = {
     "/receipts/<token>.pdf": "a PDF, drawn in the donor's language by its own tests",
     "/payments/return": "a redirect back from Stripe",
     "/donate/charge": "JSON for the donate form's script (its text is in French: test_donate_form)",
+    "/login/two-factor": "a staff sign-in's second step, read in French by its own test",
+    "/login/two-factor/setup": "a staff sign-in's second step, read in French by its own test",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 

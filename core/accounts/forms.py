@@ -77,3 +77,16 @@ class ChangePasswordForm(FlaskForm):
 class ChangeEmailForm(FlaskForm):
     email = EmailField(_l("New email address"), validators=_email)
     password = PasswordField(_l("Current password"), validators=[DataRequired()])
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(
+        _l("The 6-digit code from your app, or a recovery code"),
+        validators=[DataRequired(), Length(max=20)],
+    )
+
+
+class SecondFactorSetupForm(FlaskForm):
+    code = StringField(
+        _l("The 6-digit code your app shows"), validators=[DataRequired(), Length(max=10)]
+    )

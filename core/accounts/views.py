@@ -2,8 +2,8 @@ from flask import flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from core import throttle
-from core.accounts import bp, services
+from core import clock, throttle
+from core.accounts import bp, services, totp
 from core.accounts.forms import (
     ChangeEmailForm,
     ChangePasswordForm,
@@ -12,7 +12,10 @@ from core.accounts.forms import (
     ResendVerificationForm,
     ResetPasswordForm,
     ResetRequestForm,
+    SecondFactorForm,
+    SecondFactorSetupForm,
 )
+from core.accounts.models import User
 from core.db import db
 from core.errors import DomainError
 from core.i18n import current_language
@@ -98,6 +101,18 @@ def login():
             # Nothing is sent from here: a resend is one click away, and counted.
             db.session.commit()
             resend_token = services.resend_token(user)
+        elif totp.required(user):
+            # The password was right; the second factor decides. Nothing is signed in yet.
+            db.session.commit()
+            session.clear()
+            session[PENDING] = {
+                "user": user.id,
+                "next": next_url if is_safe_redirect(next_url) else None,
+                "remember": bool(form.remember.data),
+                "at": int(clock.now().timestamp()),
+            }
+            step = "second_factor" if totp.enrolled(user) else "second_factor_setup"
+            return redirect(url_for(f"accounts.{step}"))
         else:
             _sign_in(user, remember=form.remember.data)
             db.session.commit()
@@ -107,6 +122,92 @@ def login():
             return redirect(url_for("accounts.overview"))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/login.html", form=form, resend_token=resend_token), status
+
+
+#: The session key of a sign-in waiting for its second factor.
+PENDING = "second_factor"
+#: How long the second factor may take after the password (seconds).
+PENDING_SECONDS = 600
+
+
+def _pending_user():
+    """The account whose password was just given, if the second factor is still awaited."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    if int(clock.now().timestamp()) - int(pending.get("at", 0)) > PENDING_SECONDS:
+        session.pop(PENDING, None)
+        return None
+    user = db.session.get(User, pending.get("user"))
+    if user is None or not user.active or not totp.required(user):
+        return None
+    return user
+
+
+def _finish_sign_in(user):
+    pending = session.get(PENDING) or {}
+    _sign_in(user, remember=pending.get("remember", False))
+    db.session.commit()
+    flash(_("You are signed in."), "success")
+    return pending.get("next") or url_for("accounts.overview")
+
+
+def _restart():
+    flash(_("Please sign in again."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/login/two-factor", methods=["GET", "POST"])
+def second_factor():
+    """The code from the authenticator app, or a recovery code."""
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if not totp.enrolled(user):
+        return redirect(url_for("accounts.second_factor_setup"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        throttle.refuse_if_exhausted("login", user.email)
+        code = form.code.data or ""
+        if totp.verify(user, code) or totp.use_recovery_code(user, code):
+            return redirect(_finish_sign_in(user))
+        throttle.count_attempt("login", user.email)
+        db.session.rollback()
+        form.code.errors.append(_("That code is not right. Please try the current one."))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/second_factor.html", form=form), status
+
+
+@bp.route("/login/two-factor/setup", methods=["GET", "POST"])
+def second_factor_setup():
+    """First sign-in of a treasurer or admin: enrol an authenticator app."""
+    user = _pending_user()
+    if user is None:
+        return _restart()
+    if totp.enrolled(user):
+        return redirect(url_for("accounts.second_factor"))
+    form = SecondFactorSetupForm()
+    secret = session.get(PENDING, {}).get("secret")
+    if not secret:
+        secret = totp.new_secret()
+        session[PENDING] = {**session[PENDING], "secret": secret}
+    if form.validate_on_submit():
+        throttle.refuse_if_exhausted("login", user.email)
+        codes = totp.enrol(user, secret, form.code.data)
+        if codes is not None:
+            next_url = _finish_sign_in(user)
+            return render_template("accounts/recovery_codes.html", codes=codes, next_url=next_url)
+        throttle.count_attempt("login", user.email)
+        db.session.rollback()
+        form.code.errors.append(_("That code is not right. Please try the current one."))
+    uri = totp.provisioning_uri(user, secret)
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "accounts/second_factor_setup.html",
+        form=form,
+        secret=secret,
+        qr=totp.qr_svg(uri),
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

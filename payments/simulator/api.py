@@ -9,7 +9,7 @@ import fnmatch
 from . import billing, charges, checkout, objects
 from .errors import invalid, no_such
 from .expand import render
-from .listing import paginate
+from .listing import paginate, paginate_indexed
 from .params import (
     Anything,
     Bool,
@@ -399,19 +399,36 @@ def _automatic_payouts_only(store, p):
             )
 
 
-route("GET", "/v1/balance_transactions")(
-    _lister(
-        "balance_transaction",
-        "/v1/balance_transactions",
-        {
-            "payout": (Str(), lambda s, o, v: s.extra[o["id"]].get("payout") == v),
-            "source": _equals("source"),
-            "type": _equals("type"),
-            "currency": _equals("currency"),
-        },
-        check=_automatic_payouts_only,
-    )
+_list_balance_transactions = _lister(
+    "balance_transaction",
+    "/v1/balance_transactions",
+    {
+        "payout": (Str(), lambda s, o, v: s.extra[o["id"]].get("payout") == v),
+        "source": _equals("source"),
+        "type": _equals("type"),
+        "currency": _equals("currency"),
+    },
+    check=_automatic_payouts_only,
 )
+
+_PAGING = {"payout", "limit", "starting_after", "ending_before", "expand"}
+
+
+@route("GET", "/v1/balance_transactions")
+def list_balance_transactions(store, ctx, params):
+    """``?payout=`` alone is served from the payout's index; anything else by filtering."""
+    payout_id = params.get("payout")
+    if isinstance(payout_id, str) and payout_id in store.payout_txns and set(params) <= _PAGING:
+        p = validate(params, schema({"payout": Str()}, listing=True))
+        return paginate_indexed(
+            store,
+            store.payout_txns[payout_id],
+            store.payout_positions[payout_id],
+            p,
+            "/v1/balance_transactions",
+            kind="balance_transaction",
+        )
+    return _list_balance_transactions(store, ctx, params)
 
 
 # Refunds and disputes

@@ -104,7 +104,8 @@ class Simulator:
             return json_response(e.status, e.body(request_id), headers)
         ctx = self.store.ctx(request_id, key or None)
         if not key:
-            time.sleep(self.store.take_hang())
+            if hang := self.store.take_hang():
+                time.sleep(hang)
             status, body, _ = self._execute(handler, ctx, params, args)
             return json_response(status, body, headers)
         return self._idempotent(request, key, pairs, handler, ctx, params, args, headers)
@@ -129,7 +130,8 @@ class Simulator:
                 record.body, status=record.status, headers=headers, content_type="application/json"
             )
         # A slow Stripe: the key is taken while we stall, so a retry sees 409.
-        time.sleep(store.take_hang())
+        if hang := store.take_hang():
+            time.sleep(hang)
         status, body, validation = self._execute(handler, ctx, params, args)
         response = json_response(status, body, headers)
         with store.lock:

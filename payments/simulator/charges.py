@@ -349,6 +349,8 @@ def create_payout(store, ctx, *, amount=None, fail=False, automatic=True):
     po["balance_transaction"] = own["id"]
     for txn in settled:
         store.extra[txn["id"]]["payout"] = po["id"]
+    if automatic:
+        store.index_payout(po["id"], [*settled, own])
     emit(store, ctx, "payout.created", po)
     if fail:
         back = store.add(

@@ -57,9 +57,10 @@ def path_of(parts):
 
 
 def json_response(status, body, headers=None):
-    """A JSON response, pretty-printed as Stripe's are."""
+    """A JSON response, pretty-printed as Stripe's are; list pages compact (the C encoder)."""
+    listing = isinstance(body, dict) and body.get("object") == "list"
     return Response(
-        json.dumps(body, indent=2) + "\n",
+        json.dumps(body, indent=None if listing else 2) + "\n",
         status=status,
         headers=headers,
         content_type="application/json",

@@ -1,7 +1,5 @@
 """Rendering objects for a response: computed fields, includables and ``expand``."""
 
-import copy
-
 from .errors import invalid
 from .objects import list_object
 
@@ -169,7 +167,7 @@ COMPOSE = {
 
 def render(store, obj, expand=()):
     """A response copy of a stored object (or list object), with ``expand`` applied."""
-    out = copy.deepcopy(obj)
+    out = _copy(obj)
     if out.get("object") == "list":
         out["data"] = [_composed(store, o) for o in out["data"]]
     else:
@@ -183,6 +181,17 @@ def render(store, obj, expand=()):
             )
         _walk(store, out, out.get("object"), [], parts, path)
     return out
+
+
+def _copy(value):
+    """A copy of a stored object: plain JSON (dicts, lists, scalars), so far cheaper to copy
+    than with ``copy.deepcopy`` (a page of 100 balance transactions is read thousands of
+    times when a payout is fetched)."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def _composed(store, obj):

@@ -41,3 +41,34 @@ def paginate(store, objs, p, url, *, kind, newest_first=True):
     else:
         page, has_more = objs[:limit], len(objs) > limit
     return render(store, list_object(page, url, has_more), p.get("expand"))
+
+
+def paginate_indexed(store, ids, positions, p, url, *, kind):
+    """One page of an indexed list (``ids`` newest first, ``positions`` by id): a slice.
+
+    The same answer as :func:`paginate` for a list kept in order as it grows, without
+    filtering and sorting every object for each page.
+    """
+    if p.get("starting_after") and p.get("ending_before"):
+        raise invalid(
+            "You may only specify one of these parameters: ending_before, starting_after.",
+            "ending_before",
+        )
+    limit = p.get("limit", 10)
+    cursor_id = p.get("starting_after") or p.get("ending_before")
+    if cursor_id:
+        param = "starting_after" if p.get("starting_after") else "ending_before"
+        if store.get(cursor_id, kind) is None:
+            raise no_such(kind, cursor_id, param=param)
+        where = positions.get(cursor_id)
+        if where is None:
+            page, has_more = [], False
+        elif param == "starting_after":
+            page, has_more = ids[where + 1 : where + 1 + limit], len(ids) > where + 1 + limit
+        else:
+            start = max(0, where - limit)
+            page, has_more = ids[start:where], start > 0
+    else:
+        page, has_more = ids[:limit], len(ids) > limit
+    objs = [store.objects[i] for i in page]
+    return render(store, list_object(objs, url, has_more), p.get("expand"))

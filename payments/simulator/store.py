@@ -90,6 +90,10 @@ class Store:
             self.objects = {}
             self.order = {}
             self.extra = {}
+            # Per automatic payout, its transactions newest first and where each one is, so
+            # that a page of ``?payout=`` is a slice, not a sort of every transaction.
+            self.payout_txns = {}
+            self.payout_positions = {}
             self.idempotency = {}
             self.plan = DeliveryPlan()
             self.hang = {"seconds": 0.0, "count": 0}
@@ -125,6 +129,12 @@ class Store:
             for obj in self.objects.values()
             if obj["object"] == kind and (where is None or where(obj, self.extra[obj["id"]]))
         ]
+
+    def index_payout(self, payout_id, txns):
+        """Remember the transactions a payout settled, in list order (newest first)."""
+        ordered = sorted(txns, key=self.sort_key, reverse=True)
+        self.payout_txns[payout_id] = [t["id"] for t in ordered]
+        self.payout_positions[payout_id] = {t["id"]: n for n, t in enumerate(ordered)}
 
     def sort_key(self, obj):
         """Lists are newest first: by ``created``, then by insertion."""

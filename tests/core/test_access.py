@@ -5,7 +5,7 @@ from urllib.parse import unquote
 import pytest
 
 from core.accounts.models import Role
-from tests.helpers import post_form, sign_in
+from tests.helpers import complete_second_factor, post_form, sign_in
 
 # Path prefixes and the least role that may use them; everything else is public or /account.
 STAFF_AREAS = {
@@ -69,6 +69,7 @@ def test_staff_areas_send_visitors_to_sign_in_and_back(app, make_user, prefix):
     signed = post_form(
         client, response.location, {"email": email, "password": password}, token_from="/login"
     )
+    signed = complete_second_factor(client, signed, email)
     assert signed.status_code == 302 and signed.location == url
 
 

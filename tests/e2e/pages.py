@@ -90,6 +90,23 @@ PAGES = [
     Page("/treasurer/members/import", "treasurer"),
     Page("/treasurer/members/good-standing", "treasurer"),
     Page("/treasurer/members/settings", "treasurer"),
+    Page("/treasurer/payouts", "treasurer"),
+    Page("/treasurer/payouts?state=balanced", "treasurer"),
+    Page("/treasurer/payouts/{payout_id}", "treasurer"),
+    Page("/treasurer/payouts/{payout_id}?kind=charge", "treasurer"),
+    Page("/treasurer/payments", "treasurer"),
+    Page("/treasurer/payments?q=dana", "treasurer"),
+    Page("/treasurer/payments/{payment_id}", "treasurer"),
+    Page("/treasurer/refunds", "treasurer"),
+    Page("/treasurer/disputes", "treasurer"),
+    Page("/treasurer/events", "treasurer"),
+    Page("/treasurer/events/{event_id}", "treasurer"),
+    Page("/treasurer/audit", "treasurer"),
+    Page("/treasurer/exports", "treasurer"),
+    Page("/treasurer/not-paid-out", "treasurer"),
+    Page("/treasurer/reports/receipts", "treasurer"),
+    Page("/treasurer/reports/gst-hst", "treasurer"),
+    Page("/treasurer/", "admin"),
     # The admin's staff screens
     Page("/admin/", "admin"),
     Page("/admin/fund/", "admin"),
@@ -149,6 +166,16 @@ NOT_PAGES = {
     "fund.details_view": "details are off; the edit form shows everything",
     "user.details_view": "details are off; the edit form shows everything",
     "user.create_view": "people register themselves",
+    "accounts.second_factor": "the middle of a staff sign-in: the walk signs staff in through it",
+    "accounts.second_factor_setup": "the middle of a staff sign-in: the walk enrols through it",
+    "treasurer.payout_journal": "a CSV download",
+    "treasurer.payout_lines_csv": "a CSV download",
+    "treasurer.journal_range": "a CSV download",
+    "treasurer.lines_range": "a CSV download",
+    "treasurer.receipt_register_csv": "a CSV download",
+    "treasurer.gst_report_csv": "a CSV download",
+    "treasurer_api.payouts": "the JSON API",
+    "treasurer_api.payout": "the JSON API",
 }
 for _view in ("tier", "campaign", "contentpage", "pagelink"):
     NOT_PAGES[f"{_view}.ajax_lookup"] = "Flask-Admin's JSON look-up"
@@ -204,6 +231,31 @@ def make_accounts(app, give, stripe_sim):
         return {
             "member_id": member.id,
             "reset_token": urlsplit(link).path.rsplit("/", 1)[-1],
+        }
+
+
+def make_payout(app, give, stripe_sim):
+    """The gifts paid out once, fetched and checked, as the treasurer finds them.
+
+    The gifts' money is made available at once in the simulator rather than by moving the
+    clock on, which would expire the signed links of the other pages.
+    """
+    from payments.models import Payment, Payout, StripeEvent
+    from payments.payouts import sync_flagged
+    from treasurer import check_payouts_task
+
+    store = stripe_sim.sim.store
+    with store.lock:
+        for txn in store.all("balance_transaction"):
+            txn["available_on"] = min(txn["available_on"], store.clock.now())
+    stripe_sim.payout()
+    with app.app_context():
+        sync_flagged()
+        check_payouts_task()
+        return {
+            "payout_id": db.session.scalar(sa.select(Payout.id).order_by(Payout.id.desc())),
+            "payment_id": db.session.scalar(sa.select(Payment.id).order_by(Payment.id)),
+            "event_id": db.session.scalar(sa.select(StripeEvent.id).order_by(StripeEvent.id)),
         }
 
 
@@ -308,4 +360,4 @@ def make_involvement(app, give, stripe_sim):
 
 #: Called in order with (app, give, stripe_sim) after the people exist; each returns values
 #: for the ``{names}`` in ``PAGES``.
-MAKERS = [make_donations, make_accounts, make_members, make_involvement]
+MAKERS = [make_donations, make_accounts, make_members, make_involvement, make_payout]

@@ -15,6 +15,7 @@ import pytest
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
 from tests.e2e.pages import KNOWN, MAKERS, NOT_PAGES, PAGES, PASSWORD, PEOPLE
+from tests.helpers import browser_sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 WIDTHS = (1280, 375)
@@ -92,10 +93,7 @@ class Walk:
         self.axe_page = None
 
     def sign_in(self, email):
-        self.page.goto(f"{self.base_url}/login")
-        self.page.fill("#email", email)
-        self.page.fill("#password", PASSWORD)
-        self.page.click("#sign-in")
+        browser_sign_in(self.page, self.base_url, email, PASSWORD)
         self.page.wait_for_url(f"{self.base_url}/account")
 
     def open_axe_context(self):

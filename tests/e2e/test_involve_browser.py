@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import browser_sign_in
 from tests.involve_fixtures import confirm_link
 
 pytestmark = pytest.mark.browser
@@ -131,10 +132,7 @@ def test_an_admin_adds_a_link_to_a_page_in_the_browser(
     make_user(email="ada@example.org", password="ada's long password", role="admin")
     page = browser.new_context().new_page()
     problems = watch_console(page)
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", "ada@example.org")
-    page.fill("#password", "ada's long password")
-    page.click("#sign-in")
+    browser_sign_in(page, live_server.url, "ada@example.org", "ada's long password")
     page.wait_for_selector("h1")
     page.goto(f"{live_server.url}/admin/contentpage/edit/?id=1")
     page.fill("#title_en", "France-Canada Peacekeeping Roadmap (2016)")

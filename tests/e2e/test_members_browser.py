@@ -13,7 +13,7 @@ from axe_playwright_python.sync_playwright import Axe
 
 from core.db import db
 from members import dates
-from tests.helpers import Mailbox
+from tests.helpers import Mailbox, browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -181,10 +181,7 @@ def test_staff_member_screens(app, live_server, watched, stripe_sim, tiers, make
     stripe_sim.pay(session_id)
     make_user(email="tess@example.org", password="treasurer long pass", role="treasurer")
     page = watched
-    page.goto(f"{live_server.url}/login")
-    page.fill("#email", "tess@example.org")
-    page.fill("#password", "treasurer long pass")
-    page.click("#sign-in")
+    browser_sign_in(page, live_server.url, "tess@example.org", "treasurer long pass")
     page.wait_for_selector("h1:has-text('Your account')")
     for lang in ("en", "fr"):
         for path, name in (

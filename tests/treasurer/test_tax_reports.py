@@ -1,0 +1,67 @@
+"""The receipt register and the GST/HST report against the scenario's own rows."""
+
+import csv
+import io
+import re
+from datetime import timedelta
+from decimal import Decimal
+
+import sqlalchemy as sa
+
+from core import clock
+from core.db import db
+from tests.helpers import post_form
+
+
+def cents(text):
+    return int(Decimal(re.sub(r"[^\d.]", "", text)) * 100)
+
+
+def test_the_receipt_register_totals_the_receipts_standing(app, month_of_money, signed_in):
+    from donations.models import Receipt
+
+    month_of_money()
+    with app.app_context():
+        receipts = db.session.scalars(sa.select(Receipt)).all()
+        years = {r.year for r in receipts}
+        assert any(r.is_void for r in receipts), "the refund and the lost dispute void receipts"
+        expected = {
+            year: sum(r.eligible_amount for r in receipts if r.year == year and not r.is_void)
+            for year in years
+        }
+        voided = {year: sum(1 for r in receipts if r.year == year and r.is_void) for year in years}
+    client = signed_in("treasurer")
+    for year, total in expected.items():
+        html = client.get(f"/treasurer/reports/receipts?year={year}").get_data(as_text=True)
+        shown = re.search(r'id="eligible-total">([^<]+)<', html).group(1)
+        assert cents(shown) == total
+        assert re.search(r'id="voided">(\d+)<', html).group(1) == str(voided[year])
+        export = client.get(f"/treasurer/reports/receipts.csv?year={year}")
+        rows = list(csv.DictReader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+        standing = [r for r in rows if r["state"] == "issued"]
+        assert sum(int(Decimal(r["eligible_amount"]) * 100) for r in standing) == total
+
+
+def test_the_gst_report_is_the_tax_collected_less_credit_notes(app, month_of_money, signed_in):
+    scenario = month_of_money()
+    client = signed_in("treasurer")
+    path = f"/treasurer/payments/{scenario.order_payment_id}"
+    # Half of the first order back: 19.21 $ of 38.42 $, whose 4.42 $ of tax goes back pro rata.
+    assert (
+        post_form(client, f"{path}/refund", {"amount": "19.21", "reason": "duplicate"}).status_code
+        == 303
+    )
+    start = (clock.now().date() - timedelta(days=90)).isoformat()
+    end = (clock.now().date() + timedelta(days=1)).isoformat()
+    html = client.get(f"/treasurer/reports/gst-hst?date_from={start}&date_to={end}").get_data(
+        as_text=True
+    )
+    collected = cents(re.search(r'id="gst-collected">([^<]+)<', html).group(1))
+    credited = cents(re.search(r'id="gst-credited">([^<]+)<', html).group(1))
+    net = cents(re.search(r'id="gst-net">([^<]+)<', html).group(1))
+    assert collected == 442 + 247  # the two orders' tax; gifts and untaxed dues carry none
+    assert credited == 1921 * 442 // 3842
+    assert net == collected - credited
+    export = client.get(f"/treasurer/reports/gst-hst.csv?date_from={start}&date_to={end}")
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[-1][1:] == ["total", "6.89", "2.21", "4.68"]
