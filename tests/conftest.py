@@ -30,6 +30,7 @@ pytest_plugins = [
     "tests.donation_fixtures",
     "tests.involve_fixtures",
     "tests.member_fixtures",
+    "tests.shop_fixtures",
 ]
 
 

@@ -266,6 +266,12 @@ def public_pages(site, content):
         "/join/<slug>": ["/join/individual", "/join/family"],
         "/join/household/<token>": ["/join/household/not-a-token"],
         "/join/welcome": ["/join/welcome"],
+        "/shop": ["/shop"],
+        "/shop/<slug>": ["/shop/issue-42", "/shop/issue-41"],
+        "/cart": ["/cart"],
+        "/checkout": ["/checkout"],
+        "/account/orders": ["/account/orders"],
+        "/orders/<token>": ["/orders/" + "x" * 43],  # its 404 page
     }
 
 
@@ -275,11 +281,14 @@ NOT_PAGES = {
     "/readyz": "JSON for the load balancer",
     "/receipts/<token>.pdf": "a PDF, drawn in the donor's language by its own tests",
     "/payments/return": "a redirect back from Stripe",
+    "/shop/return": "a redirect back from Stripe to the order page",
+    "/orders/<token>/invoice.pdf": "a PDF, drawn in the buyer's language",
+    "/downloads/<token>": "the PDF of a digital issue",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 
 
-def test_every_public_page_reads_in_french(app, french_site, content):
+def test_every_public_page_reads_in_french(app, french_site, content, products):
     pages = public_pages(french_site, content)
     rules = {
         rule.rule
