@@ -10,12 +10,15 @@ def init_app(app):
     from flask_login import user_logged_in
 
     from core import seed
+    from core.api import api_for
     from core.mail.services import register_attachment
     from payments.purposes import register_purpose
     from shop import caching, handlers, invoices, views  # noqa: F401  (routes, cache watches)
+    from shop.api import blp
     from shop.cli import seed_shop
 
     app.register_blueprint(bp)
+    api_for(app).register_blueprint(blp)
     register_purpose(app, handlers.purpose())
     register_attachment(app, handlers.INVOICE_RENDERER, invoices.invoice_pdf)
     register_attachment(app, handlers.CREDIT_NOTE_RENDERER, invoices.credit_note_pdf)

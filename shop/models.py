@@ -231,6 +231,9 @@ class Order(TimestampMixin, db.Model):
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     tracking_number: Mapped[str] = mapped_column(sa.String(100), default="")
     cancel_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The API's Idempotency-Key, and a digest of the body it came with.
+    idempotency_key: Mapped[str | None] = mapped_column(sa.String(255), unique=True)
+    request_digest: Mapped[str | None] = mapped_column(sa.String(64))
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", order_by="OrderLine.id", cascade="all, delete-orphan"

@@ -129,7 +129,10 @@ def upgrade():
     sa.CheckConstraint('subtotal >= 0 AND shipping >= 0 AND tax >= 0 AND total >= 0', name=op.f('ck_shop_order_amounts_not_negative')),
     sa.ForeignKeyConstraint(['payment_id'], ['payment.id'], name=op.f('fk_shop_order_payment_id_payment')),
     sa.ForeignKeyConstraint(['user_id'], ['user.id'], name=op.f('fk_shop_order_user_id_user'), ondelete='SET NULL'),
+    sa.Column('idempotency_key', sa.String(length=255), nullable=True),
+    sa.Column('request_digest', sa.String(length=64), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_order')),
+    sa.UniqueConstraint('idempotency_key', name=op.f('uq_shop_order_idempotency_key')),
     sa.UniqueConstraint('token', name=op.f('uq_shop_order_token'))
     )
     with op.batch_alter_table('shop_order', schema=None) as batch_op:
