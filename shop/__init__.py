@@ -7,15 +7,20 @@ bp = Blueprint("shop", __name__, template_folder="templates")
 
 def init_app(app):
     """Pages, API, staff screens, the ``order`` payment purpose, PDFs and demo products."""
+    from flask_babel import lazy_gettext as _l
     from flask_login import user_logged_in
 
     from core import seed
+    from core.admin import add_view
     from core.api import api_for
+    from core.db import db
     from core.mail.services import register_attachment
     from payments.purposes import register_purpose
-    from shop import caching, handlers, invoices, views  # noqa: F401  (routes, cache watches)
+    from shop import caching, handlers, invoices, staff, views  # noqa: F401  (routes, watches)
+    from shop.admin import ProductView, ShippingRateView, TaxRateView
     from shop.api import blp
     from shop.cli import seed_shop
+    from shop.models import Product, ShippingRate, TaxRate
 
     app.register_blueprint(bp)
     api_for(app).register_blueprint(blp)
@@ -23,6 +28,10 @@ def init_app(app):
     register_attachment(app, handlers.INVOICE_RENDERER, invoices.invoice_pdf)
     register_attachment(app, handlers.CREDIT_NOTE_RENDERER, invoices.credit_note_pdf)
     seed.register(app, "shop", seed_shop, order=30)
+    category = _l("Shop")
+    add_view(app, ProductView(Product, db, name=_l("Products"), category=category))
+    add_view(app, TaxRateView(TaxRate, db, name=_l("Sales tax rates"), category=category))
+    add_view(app, ShippingRateView(ShippingRate, db, name=_l("Shipping rates"), category=category))
     kept = app.extensions.setdefault("kept_at_sign_in", [])
     kept.append("cart")
     user_logged_in.connect(_merge_cart, app)

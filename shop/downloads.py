@@ -36,6 +36,13 @@ def download_url(line):
     return absolute_url("shop.download", token=make_token(SALT, line.download_token))
 
 
+def limit_reached():
+    return Conflict(
+        _l("This link has been used as many times as it allows. Please ask us for a new one."),
+        code="download_limit",
+    )
+
+
 def take_download(token):
     """The line and file a link serves, counting this download; refuses spent or old links."""
     from shop.services import setting
@@ -46,10 +53,7 @@ def take_download(token):
     if line is None or line.is_print or line.order.status not in SERVED:
         raise NotFound()
     if line.downloads >= setting("shop.download_limit"):
-        raise Conflict(
-            _l("This link has been used as many times as it allows. Please ask us for a new one."),
-            code="download_limit",
-        )
+        raise limit_reached()
     path = (files_dir() / (line.product.file_name or "")).resolve()
     if (
         not line.product.file_name

@@ -308,3 +308,19 @@ class OrderRefund(db.Model):
     tax: Mapped[int] = mapped_column(default=0)
     credit_note_number: Mapped[str] = mapped_column(sa.String(30), default="")
     applied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IssueSend(db.Model):
+    """A digital issue sent to someone on its mailing list: once per person, with its link."""
+
+    __tablename__ = "shop_issue_send"
+    __table_args__ = (sa.UniqueConstraint("product_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(sa.ForeignKey("shop_product.id"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254))
+    token: Mapped[str] = mapped_column(sa.String(43), unique=True, default=_token)
+    downloads: Mapped[int] = mapped_column(default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    product: Mapped[Product] = relationship()

@@ -257,6 +257,20 @@ def download(token):
     return response
 
 
+@bp.route("/downloads/issue/<token>")
+@limiter.limit("30 per hour")
+def issue_download(token):
+    from shop import mailing
+
+    product, path = mailing.take_issue_download(token)
+    db.session.commit()
+    response = send_file(
+        path, mimetype="application/pdf", as_attachment=True, download_name=f"{product.slug}.pdf"
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 @bp.route("/account/orders")
 @login_required
 def my_orders():
