@@ -284,6 +284,7 @@ NOT_PAGES = {
     "/shop/return": "a redirect back from Stripe to the order page",
     "/orders/<token>/invoice.pdf": "a PDF, drawn in the buyer's language",
     "/downloads/<token>": "the PDF of a digital issue",
+    "/downloads/issue/<token>": "the PDF of an issue sent to its mailing list",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 
