@@ -23,7 +23,7 @@ from shop.schemas import (
     AddItemSchema,
     CartSchema,
     CheckoutRequestSchema,
-    CheckoutSchema,
+    OrderCheckoutSchema,
     ProductSchema,
     SetQuantitySchema,
 )
@@ -178,7 +178,7 @@ def _earlier(key):
 @blp.route("/checkout", methods=["POST"])
 @limiter.limit("30 per hour")
 @blp.arguments(CheckoutRequestSchema)
-@blp.response(201, CheckoutSchema)
+@blp.response(201, OrderCheckoutSchema)
 @blp.doc(
     parameters=[
         {

@@ -54,7 +54,7 @@ CONTENTS = (
 def seed_rates():
     """The current GST/HST and shipping tables, where they are missing."""
     for province, (federal, provincial, rebate) in pricing.SEED_RATES.items():
-        if db.session.get(TaxRate, province) is None:
+        if not db.session.scalar(sa.select(TaxRate.id).where(TaxRate.province == province)):
             db.session.add(
                 TaxRate(
                     province=province,

@@ -110,7 +110,8 @@ class TaxRate(db.Model):
         sa.CheckConstraint("federal >= 0 AND provincial >= 0", name="rates_not_negative"),
     )
 
-    province: Mapped[str] = mapped_column(sa.String(2), primary_key=True)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(sa.String(2), unique=True)
     federal: Mapped[int] = mapped_column(default=500)
     provincial: Mapped[int] = mapped_column(default=0)
     printed_rebate: Mapped[bool] = mapped_column(default=False)

@@ -150,7 +150,9 @@ def quote(items, *, country="CA", province="", rates=None, shipping_rates=None):
     rate = None
     if charges_tax() and zone == "CA" and province:
         if rates is None:
-            rate = db.session.get(TaxRate, province.strip().upper())
+            rate = db.session.scalar(
+                sa.select(TaxRate).where(TaxRate.province == province.strip().upper())
+            )
         else:
             rate = rates.get(province.strip().upper())
     lines, taxes = [], {}

@@ -55,7 +55,7 @@ class CartSchema(ma.Schema):
     )
 
 
-class CheckoutSchema(ma.Schema):
+class OrderCheckoutSchema(ma.Schema):
     checkout_url = ma.fields.Url(
         required=True, metadata={"description": "Stripe Checkout's page: send the buyer there."}
     )

@@ -75,12 +75,14 @@ def upgrade():
     sa.UniqueConstraint('zone', 'up_to_grams', name=op.f('uq_shop_shipping_rate_zone_up_to_grams'))
     )
     op.create_table('shop_tax_rate',
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('province', sa.String(length=2), nullable=False),
     sa.Column('federal', sa.Integer(), nullable=False),
     sa.Column('provincial', sa.Integer(), nullable=False),
     sa.Column('printed_rebate', sa.Boolean(), nullable=False),
     sa.CheckConstraint('federal >= 0 AND provincial >= 0', name=op.f('ck_shop_tax_rate_rates_not_negative')),
-    sa.PrimaryKeyConstraint('province', name=op.f('pk_shop_tax_rate'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_shop_tax_rate')),
+    sa.UniqueConstraint('province', name=op.f('uq_shop_tax_rate_province'))
     )
     op.create_table('shop_cart_line',
     sa.Column('id', sa.Integer(), nullable=False),

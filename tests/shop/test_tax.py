@@ -4,6 +4,7 @@ a registration number; and the invoice that shows it."""
 from io import BytesIO
 
 import pytest
+import sqlalchemy as sa
 from pypdf import PdfReader
 
 from core.db import db
@@ -96,7 +97,7 @@ def test_shipping_follows_the_goods_it_carries_pro_rata(app, shop_rates, registe
 
 def test_staff_may_change_a_rate_and_the_next_quote_uses_it(app, shop_rates, registered):
     with app.app_context():
-        db.session.get(TaxRate, "ON").provincial = 900
+        db.session.scalar(sa.select(TaxRate).where(TaxRate.province == "ON")).provincial = 900
         db.session.commit()
     assert _quote(app, "standard", "ON").tax == 140 + 70
 
