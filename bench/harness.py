@@ -322,7 +322,8 @@ class Bench:
         dropping a database waits for a checkpoint, which takes minutes on a busy disk.
         """
         admin_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
-        name = f"mondial_bench_{self.name}"
+        # BENCH_DATABASE_SUFFIX keeps two checkouts benching on one server out of each other's way.
+        name = f"mondial_bench_{self.name}{os.environ.get('BENCH_DATABASE_SUFFIX', '')}"
         url = make_url(admin_url).set(database=name)
         admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
         try:

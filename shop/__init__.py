@@ -13,13 +13,14 @@ def init_app(app):
     from core import seed
     from core.admin import add_view
     from core.api import api_for
+    from core.cli import add_command
     from core.db import db
     from core.mail.services import register_attachment
     from payments.purposes import register_purpose
     from shop import caching, handlers, invoices, staff, views  # noqa: F401  (routes, watches)
     from shop.admin import ProductView, ShippingRateView, TaxRateView
     from shop.api import blp
-    from shop.cli import seed_shop
+    from shop.cli import seed_shop, shop_cli
     from shop.models import Product, ShippingRate, TaxRate
 
     app.register_blueprint(bp)
@@ -28,6 +29,7 @@ def init_app(app):
     register_attachment(app, handlers.INVOICE_RENDERER, invoices.invoice_pdf)
     register_attachment(app, handlers.CREDIT_NOTE_RENDERER, invoices.credit_note_pdf)
     seed.register(app, "shop", seed_shop, order=30)
+    add_command(app, shop_cli)
     category = _l("Shop")
     add_view(app, ProductView(Product, db, name=_l("Products"), category=category))
     add_view(app, TaxRateView(TaxRate, db, name=_l("Sales tax rates"), category=category))

@@ -2,7 +2,9 @@
 
 from datetime import date
 
+import click
 import sqlalchemy as sa
+from flask.cli import AppGroup
 
 from core.db import db
 from shop import pricing
@@ -139,3 +141,34 @@ def seed_shop():
             )
         )
     db.session.flush()
+
+
+shop_cli = AppGroup("shop", help="The Mondial shop.")
+
+
+@shop_cli.command("demo-catalogue")
+@click.option("--products", default=50, show_default=True, help="How many products in all.")
+def demo_catalogue(products):
+    """The demo catalogue, grown to PRODUCTS back issues (for the pages bench)."""
+    seed_shop()
+    have = db.session.scalar(sa.select(sa.func.count()).select_from(Product))
+    for number in range(1, max(products - have, 0) + 1):
+        db.session.add(
+            Product(
+                slug=f"mondial-back-{number}",
+                title_en=f"Mondial, back issue {number}",
+                title_fr=f"Mondial, ancien numéro {number}",
+                issue_number=number,
+                season="spring" if number % 2 else "autumn",
+                year=2000 + number // 2,
+                published_on=date(2000 + number // 2, 4 if number % 2 else 10, 15),
+                contents_en=CONTENTS[0],
+                contents_fr=CONTENTS[1],
+                price=800,
+                stock=number % 7,
+                weight_grams=180,
+                position=200 + number,
+            )
+        )
+    db.session.commit()
+    click.echo(f"{max(products, have)} products")
