@@ -16,6 +16,7 @@ PostgreSQL at ``BENCH_DATABASE_URL`` (a server's admin URL) and Redis at ``BENCH
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ def production_env(database_url):
         **os.environ,
         "APP_ENV": "production",
         "FLASK_APP": "wsgi",
-        "SECRET_KEY": "bench-" + "x" * 40,
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
         "DATABASE_URL": database_url,
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL),
         "BASE_URL": "https://mondial.example.org",

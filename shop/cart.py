@@ -211,9 +211,20 @@ def merge_into_account(user, before):
 
 
 def extras():
-    """``{"gift": {...}, "membership": "tier slug"}`` as kept in the session."""
+    """``{"gift": {"amount", "fund"}, "membership": "tier slug"}`` as kept in the session.
+
+    Only the buyer's own choices are kept; the dues are priced from the tier at checkout.
+    """
     data = _stored()
-    return {k: data[k] for k in ("gift", "membership") if data.get(k)}
+    found = {}
+    gift = data.get("gift")
+    if isinstance(gift, dict) and isinstance(gift.get("amount"), int) and gift.get("fund"):
+        found["gift"] = {"amount": gift["amount"], "fund": str(gift["fund"])}
+    membership = data.get("membership")
+    if isinstance(membership, dict) and membership.get("slug"):
+        found["membership"] = str(membership["slug"])
+        found["membership_name"] = str(membership.get("name") or membership["slug"])
+    return found
 
 
 def set_extra(name, value):

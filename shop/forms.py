@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from core.forms import OptionsOnce
+from core.forms import MoneyField, OptionsOnce
 from core.validators import EmailAddress
 from donations.forms import PROVINCES, countries
 from shop.cart import MAX_QUANTITY
@@ -67,3 +67,19 @@ class CheckoutForm(FlaskForm):
 
 class CancelOrderForm(FlaskForm):
     submit = SubmitField(_l("Cancel this order"))
+
+
+class ExtrasForm(FlaskForm):
+    gift_amount = MoneyField(_l("A gift, in dollars (optional)"), validators=[Optional()])
+    fund = SelectField(_l("Fund"), validators=[Optional()])
+    tier = SelectField(_l("A membership, paid once (optional)"), validators=[Optional()])
+    add = SubmitField(_l("Add to cart"))
+    remove_gift = SubmitField(_l("Remove the gift"))
+    remove_membership = SubmitField(_l("Remove the membership"))
+
+    def __init__(self, *args, funds=(), tiers=(), language="en", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fund.choices = [(f.slug, f.name(language)) for f in funds]
+        self.tier.choices = [("", "—")] + [
+            (t.slug, t.name(language)) for t in tiers if not t.lifetime
+        ]

@@ -179,18 +179,83 @@ def _stripe_lines(quote, language):
     return lines
 
 
-def start_order(items, buyer, *, extras=(), lock=True):
+GIFT_NEEDS_ADDRESS = _l("A gift's receipt needs your name and full address.")
+MEMBERSHIP_NEEDS_ACCOUNT = _l(
+    "A membership is kept in an account: please sign in (or create an account) to check out."
+)
+
+
+def extra_parts(extras, buyer, user):
+    """``(row, part, line)`` for the gift and the membership chosen beside the issues.
+
+    The gift is a donation and the membership dues, made by their own services; each is
+    its own allocation of the one payment, and is taxed (or not) by its own rules.
+    """
+    found = []
+    gift = extras.get("gift")
+    if gift:
+        from donations import services as donations
+
+        for name in ("name", "address_line1", "city", "postal_code"):
+            if not getattr(buyer, name):
+                raise ValidationError(GIFT_NEEDS_ADDRESS, field=name)
+        request = donations.GiftRequest(
+            amount=int(gift["amount"]),
+            fund=donations.fund_by_slug(gift["fund"]),
+            donor_name=buyer.name,
+            email=buyer.email,
+            address_line1=buyer.address_line1,
+            address_line2=buyer.address_line2,
+            city=buyer.city,
+            province=buyer.province,
+            postal_code=buyer.postal_code,
+            country=buyer.country,
+            language=buyer.language,
+            user_id=buyer.user_id,
+        )
+        found.append(donations.gift_part(request))
+    slug = extras.get("membership")
+    if slug:
+        from members import services as members
+
+        if user is None:
+            raise ValidationError(MEMBERSHIP_NEEDS_ACCOUNT, code="sign_in_required")
+        tier = members.tier_by_slug(slug)
+        address = {
+            "mailing_name": buyer.name,
+            "address_line1": buyer.address_line1,
+            "address_line2": buyer.address_line2,
+            "city": buyer.city,
+            "province": buyer.province,
+            "postal_code": buyer.postal_code,
+            "country": buyer.country,
+        }
+        wants_print = tier.mondial_print and bool(buyer.address_line1)
+        found.append(
+            members.dues_part(
+                user,
+                tier,
+                mondial_format="print" if wants_print else "digital",
+                address=address,
+                language=buyer.language,
+            )
+        )
+    return found
+
+
+def start_order(items, buyer, *, extras=None, user=None, lock=True):
     """Reserve the stock, create the order and its pending payment; the caller commits.
 
     ``items`` are ``(product, copies)`` pairs read from the cart; prices are the products'.
-    ``extras`` are ``(part, line)`` pairs for a gift or dues paid in the same checkout.
+    ``extras`` (the cart's gift and membership) become their own rows and allocations.
     Then :func:`open_checkout` commits (releasing the row locks) and asks Stripe.
     """
     items = [(p, q) for p, q in items if q > 0]
-    if not items and not extras:
+    if not items:
         raise ValidationError(EMPTY_CART)
+    extras = extras or {}
     ships = any(p.is_print for p, _ in items)
-    clean_buyer(buyer, ships=ships)
+    clean_buyer(buyer, ships=ships or bool(extras.get("gift")))
     stock.reserve({p.id: q for p, q in items}, lock=lock)
     quote = quote_for(items, buyer)
     order = Order(
@@ -226,6 +291,7 @@ def start_order(items, buyer, *, extras=(), lock=True):
     )
     db.session.add(order)
     db.session.flush()
+    rows = extra_parts(extras, buyer, user)
     parts, lines = [], []
     if items and order.total > 0:
         with force_locale(buyer.language):
@@ -234,7 +300,7 @@ def start_order(items, buyer, *, extras=(), lock=True):
             payments.Part(PURPOSE, order.id, order.total, tax=order.tax, description=label)
         )
         lines.extend(_stripe_lines(quote, buyer.language))
-    for part, line in extras:
+    for _row, part, line in rows:
         parts.append(part)
         lines.append(line)
     if not parts:
@@ -253,6 +319,8 @@ def start_order(items, buyer, *, extras=(), lock=True):
         lifetime=checkout_lifetime(),
     )
     order.payment_id = payment.id
+    for row, _part, _line in rows:
+        row.payment_id = payment.id
     order.reserved_until = payments.checkout_expires_at(payment)
     audit.record(
         "order.started",

@@ -22,7 +22,13 @@ from core.i18n import current_language
 from core.urls import parse_id
 from shop import bp, cart, downloads, invoices, services
 from shop.caching import CATALOGUE
-from shop.forms import AddToCartForm, CancelOrderForm, CheckoutForm, UpdateCartForm
+from shop.forms import (
+    AddToCartForm,
+    CancelOrderForm,
+    CheckoutForm,
+    ExtrasForm,
+    UpdateCartForm,
+)
 
 
 def _user():
@@ -53,6 +59,7 @@ def _cart_page(status=200, forms=None):
         render_template(
             "shop/cart.html",
             items=items,
+            extras=cart.extras(),
             subtotal=sum(p.price * q for p, q in items),
             forms=forms or {},
             blank=UpdateCartForm(formdata=None),
@@ -124,6 +131,42 @@ def cart_update():
     return redirect(url_for("shop.cart_page"), code=303)
 
 
+@bp.route("/cart/extras", methods=["GET", "POST"])
+@limiter.limit("60 per hour", methods=["POST"])
+def cart_extras():
+    """A gift and a membership beside the issues, paid in the same checkout."""
+    from donations import services as donations
+    from members import services as members
+
+    form = ExtrasForm(
+        funds=donations.active_funds(), tiers=members.active_tiers(), language=current_language()
+    )
+    if request.method == "POST" and form.validate():
+        try:
+            if form.remove_gift.data:
+                cart.set_extra("gift", None)
+            elif form.remove_membership.data:
+                cart.set_extra("membership", None)
+            else:
+                if form.gift_amount.data:
+                    amount = form.gift_amount.data
+                    donations.check_online_amount(amount)
+                    cart.set_extra("gift", {"amount": amount, "fund": form.fund.data})
+                if form.tier.data:
+                    tier = members.tier_by_slug(form.tier.data)
+                    cart.set_extra(
+                        "membership",
+                        {"slug": tier.slug, "name": tier.name(current_language())},
+                    )
+        except DomainError as error:
+            target = getattr(form, error.field or "", None) or form.gift_amount
+            target.errors = [*target.errors, str(error.message)]
+        else:
+            return redirect(url_for("shop.cart_page"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("shop/extras.html", form=form, extras=cart.extras()), status
+
+
 def _prefill(form):
     if current_user.is_authenticated:
         form.email.data = current_user.email
@@ -155,7 +198,8 @@ def checkout():
         _prefill(form)
     else:
         form = CheckoutForm()
-    ships = any(p.is_print for p, _ in items)
+    # A gift's receipt needs the full address too.
+    ships = any(p.is_print for p, _ in items) or bool(cart.extras().get("gift"))
     quote = None
     status = 200
     if not items:
@@ -169,7 +213,7 @@ def checkout():
                 services.clean_buyer(buyer, ships=ships)
                 quote = services.quote_for(items, buyer)
                 if form.pay.data:
-                    order = services.start_order(items, buyer)
+                    order = services.start_order(items, buyer, extras=cart.extras(), user=_user())
                     url = services.open_checkout(order)
                     db.session.commit()
                     return redirect(url, code=303)
@@ -183,7 +227,12 @@ def checkout():
                     target.errors = [*target.errors, str(error.message)]
                 quote = None if status != 409 else quote
     return render_template(
-        "shop/checkout.html", form=form, items=items, quote=quote, ships=ships
+        "shop/checkout.html",
+        form=form,
+        items=items,
+        quote=quote,
+        ships=ships,
+        extras=cart.extras(),
     ), status
 
 

@@ -269,6 +269,7 @@ def public_pages(site, content):
         "/shop": ["/shop"],
         "/shop/<slug>": ["/shop/issue-42", "/shop/issue-41"],
         "/cart": ["/cart"],
+        "/cart/extras": ["/cart/extras"],
         "/checkout": ["/checkout"],
         "/account/orders": ["/account/orders"],
         "/orders/<token>": ["/orders/" + "x" * 43],  # its 404 page

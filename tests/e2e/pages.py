@@ -77,6 +77,7 @@ PAGES = [
     Page("/shop/{product_slug}"),
     Page("/shop/{sold_out_slug}"),
     Page("/cart"),
+    Page("/cart/extras"),
     Page("/checkout"),
     Page("/orders/{order_token}"),
     Page("/account/orders", "member"),
