@@ -367,6 +367,15 @@ def refuse_join(membership, user, tier, *, auto_renew):
         )
 
 
+def check_join_address(request):
+    """Refuse a join whose mailing address will not do, before any account is made for it.
+
+    ``request.user`` may still be ``None``: a visitor's account is only created (and its
+    confirmation link sent) once the rest of what they typed is acceptable.
+    """
+    check_mailing(request.tier, request.mondial_format, _address(request))
+
+
 def start_join(request, *, idempotency_key=None, request_digest=None):
     """Create the pending dues (and a pending membership for a new member) and their checkout.
 

@@ -146,7 +146,11 @@ def _came_back(token, viewer, form):
 
 def _start(form, tier, viewer):
     user = viewer
+    mailing = form.mailing()
     if user is None:
+        services.check_join_address(
+            services.JoinRequest(tier=tier, user=None, language=current_language(), **mailing)
+        )
         # A wrong password for an address in use counts as a failed sign-in.
         throttle.refuse_if_exhausted("login", form.email.data)
         try:
@@ -171,7 +175,7 @@ def _start(form, tier, viewer):
             user=user,
             auto_renew=form.auto_renew,
             language=current_language(),
-            **{k: v for k, v in form.mailing().items()},
+            **mailing,
         )
     )
     url = services.checkout_url(dues)

@@ -78,6 +78,68 @@ def make_shipping_rate(app):
         return rate.id
 
 
+def make_tier(app):
+    from members.models import Tier
+
+    with app.app_context():
+        tier = Tier(slug="supporter", name_en="Supporter", name_fr="Sympathisant", price=2500)
+        db.session.add(tier)
+        db.session.commit()
+        return tier.id
+
+
+def make_campaign(app):
+    from datetime import date
+
+    from involve.models import Campaign, DeliveryMethod
+
+    with app.app_context():
+        campaign = Campaign(
+            slug="mali-2020",
+            title_en="Peacekeeping in Mali",
+            title_fr="Le maintien de la paix au Mali",
+            starts_on=date(2026, 11, 1),
+            ends_on=date(2026, 12, 31),
+            delivery=DeliveryMethod.pdf,
+            recipient_name_en="The Prime Minister",
+            recipient_email="pm@example.org",
+        )
+        db.session.add(campaign)
+        db.session.commit()
+        return campaign.id
+
+
+def make_page(app, slug="about-us"):
+    from involve.models import ContentPage
+
+    with app.app_context():
+        page = ContentPage(slug=slug, title_en="About us", title_fr="À propos", published=True)
+        db.session.add(page)
+        db.session.commit()
+        return page.id
+
+
+def make_page_link(app):
+    from involve.models import PageLink
+
+    page_id = make_page(app, slug="roadmap")
+    with app.app_context():
+        link = PageLink(page_id=page_id, label_en="Our roadmap", href="/pages/roadmap")
+        db.session.add(link)
+        db.session.commit()
+        return link.id
+
+
+def new_page_link(app):
+    return {
+        "label_en": "Read the letter",
+        "label_fr": "Lire la lettre",
+        "page": str(make_page(app, slug="letters")),
+        "position": "1",
+        "href": "https://example.org/letter",
+    }
+
+
 SCREENS = {
     "fund": Screen(
         Fund,
@@ -124,6 +186,76 @@ SCREENS = {
         create={"zone": "INTL", "up_to_grams": "2000", "price": "50"},
         change=("up_to_grams", 3000),
         make=make_shipping_rate,
+    ),
+    "tier": Screen(
+        __import__("members.models", fromlist=["Tier"]).Tier,
+        create={
+            "slug": "student",
+            "name_en": "Student",
+            "name_fr": "Étudiant",
+            "description_en": "",
+            "description_fr": "",
+            "price": "15",
+            "adults": "1",
+            "mondial_digital": "y",
+            "advantage": "0",
+            "advantage_description_en": "",
+            "advantage_description_fr": "",
+            "active": "y",
+            "position": "40",
+        },
+        change=("name_en", "Supporter (yearly)"),
+        make=make_tier,
+    ),
+    "campaign": Screen(
+        __import__("involve.models", fromlist=["Campaign"]).Campaign,
+        create={
+            "slug": "un-parliament",
+            "title_en": "A UN Parliamentary Assembly",
+            "title_fr": "Une Assemblée parlementaire des Nations Unies",
+            "summary_en": "",
+            "summary_fr": "",
+            "body_en": "",
+            "body_fr": "",
+            "letter_en": "Dear Prime Minister,",
+            "letter_fr": "Monsieur le Premier ministre,",
+            "result_en": "",
+            "result_fr": "",
+            "recipient_name_en": "The Prime Minister",
+            "recipient_name_fr": "Le premier ministre",
+            "recipient_email": "",
+            "recipient_address": "80 Wellington Street, Ottawa",
+            "recipient_language": "en",
+            "starts_on": "2026-11-01",
+            "ends_on": "2027-01-31",
+            "goal": "500",
+            "delivery": "pdf",
+            "letters_per_hour": "30",
+            "published": "y",
+            "comments_open": "y",
+        },
+        change=("title_en", "Peacekeeping in Mali, again"),
+        make=make_campaign,
+    ),
+    "contentpage": Screen(
+        __import__("involve.models", fromlist=["ContentPage"]).ContentPage,
+        create={
+            "slug": "world-federalism",
+            "title_en": "World federalism",
+            "title_fr": "Le fédéralisme mondial",
+            "body_en": "Democracy beyond borders.",
+            "body_fr": "La démocratie au-delà des frontières.",
+            "published": "y",
+            "comments_open": "y",
+        },
+        change=("title_en", "About the movement"),
+        make=make_page,
+    ),
+    "pagelink": Screen(
+        __import__("involve.models", fromlist=["PageLink"]).PageLink,
+        create=new_page_link,
+        change=("label_en", "Our road map"),
+        make=make_page_link,
     ),
 }
 
@@ -199,12 +331,15 @@ def test_an_admin_creates_saves_unchanged_saves_changed_and_deletes_where_allowe
         assert view.can_create
         page = client.get(f"{base}/new/")
         assert page.status_code == 200
+        new = screen.create(app) if callable(screen.create) else screen.create
         response = client.post(
-            f"{base}/new/", data={**screen.create, "csrf_token": csrf_token(client, f"{base}/new/")}
+            f"{base}/new/", data={**new, "csrf_token": csrf_token(client, f"{base}/new/")}
         )
-        assert saved(response), response.get_data(as_text=True)
+        assert saved(response), re.findall(
+            r'class="invalid-feedback">(.*?)</div>|class="flash[^"]*">(.*?)</', response.text, re.S
+        )
         with app.app_context():
-            key, value = next(iter(screen.create.items()))
+            key, value = next(iter(new.items()))
             assert db.session.scalar(
                 sa.select(sa.func.count())
                 .select_from(screen.model)

@@ -21,6 +21,7 @@ PASSWORD = "a long enough passphrase"
 PEOPLE = {
     "visitor": None,
     "member": "member",
+    "moderator": "moderator",
     "treasurer": "treasurer",
     "admin": "admin",
 }
@@ -45,16 +46,32 @@ PAGES = [
     Page("/reset-password"),
     Page("/reset-password/{reset_token}"),
     Page("/no-such-page", status=404),
+    Page("/join"),
+    Page("/join/individual"),
+    Page("/join/household/{household_token}"),
+    Page("/account/set-password/{set_password_token}"),
+    Page("/take-action"),
+    Page("/take-action/{campaign_slug}"),
+    Page("/take-action/{campaign_slug}/confirm/{signature_token}"),
+    Page("/pages/{page_slug}"),
+    Page("/volunteer"),
+    Page("/volunteer/thanks"),
     # Reached through a signed link or back from Stripe
     Page("/donate/thanks?session_id={paid_session}"),
     Page("/payments/return?session_id={paid_session}"),
     Page("/donate/manage/{manage_token}"),
+    Page("/join/welcome?session_id={join_session}"),
     Page("/email-preferences/{preferences_token}"),
     Page("/unsubscribe/{preferences_token}"),
     # A member's account
     Page("/account", "member"),
     Page("/account/settings", "member"),
     Page("/account/gifts", "member"),
+    Page("/account/membership", "member"),
+    Page("/account/membership/dues/{dues_id}", "member"),
+    # The moderator
+    Page("/moderation/comments", "moderator"),
+    Page("/treasurer/", "moderator", status=403),
     Page("/donate", "member"),
     Page("/treasurer/", "member", status=403),
     # The treasurer
@@ -64,6 +81,13 @@ PAGES = [
     Page("/treasurer/donors?email={donor_email}", "treasurer"),
     Page("/treasurer/donations/offline", "treasurer"),
     Page("/treasurer/donations/settings", "treasurer"),
+    Page("/treasurer/members", "treasurer"),
+    Page("/treasurer/members/{membership_id}", "treasurer"),
+    Page("/treasurer/members/offline", "treasurer"),
+    Page("/treasurer/members/grant", "treasurer"),
+    Page("/treasurer/members/import", "treasurer"),
+    Page("/treasurer/members/good-standing", "treasurer"),
+    Page("/treasurer/members/settings", "treasurer"),
     # The admin's staff screens
     Page("/admin/", "admin"),
     Page("/admin/fund/", "admin"),
@@ -92,6 +116,22 @@ PAGES = [
     Page("/admin/taxrate/edit/?id={tax_rate_id}", "admin"),
     Page("/admin/shippingrate/", "admin"),
     Page("/admin/shippingrate/new/", "admin"),
+    Page("/admin/tier/", "admin"),
+    Page("/admin/tier/new/", "admin"),
+    Page("/admin/tier/edit/?id={tier_id}", "admin"),
+    Page("/admin/campaign/", "admin"),
+    Page("/admin/campaign/new/", "admin"),
+    Page("/admin/campaign/edit/?id={campaign_id}", "admin"),
+    Page("/admin/contentpage/", "admin"),
+    Page("/admin/contentpage/new/", "admin"),
+    Page("/admin/contentpage/edit/?id={page_id}", "admin"),
+    Page("/admin/pagelink/", "admin"),
+    Page("/admin/pagelink/new/", "admin"),
+    Page("/admin/pagelink/edit/?id={page_link_id}", "admin"),
+    Page("/admin/take-action", "admin"),
+    Page("/admin/take-action/{campaign_id}", "admin"),
+    Page("/admin/volunteers", "admin"),
+    Page("/admin/news-consent", "admin"),
 ]
 
 #: Defects the walk finds that are being fixed elsewhere: ``(path, check): why``, where check
@@ -113,6 +153,14 @@ NOT_PAGES = {
     "accounts.verify_email": "confirms, then redirects",
     "accounts.confirm_email": "confirms, then redirects",
     "donations_api.funds": "the JSON API",
+    "members_api.tiers": "the JSON API",
+    "members_api.my_membership": "the JSON API",
+    "donations.portal_return": "back from Stripe's billing portal: a redirect",
+    "members.staff_export": "a CSV download",
+    "involve.staff_letters_pdf": "a PDF",
+    "involve.staff_signatures_csv": "a CSV download",
+    "involve.staff_volunteers_csv": "a CSV download",
+    "involve.staff_news_consent_csv": "a CSV download",
     "api-docs.openapi_json": "the JSON API's description",
     # Flask-Admin answers these, but our screens link to none of them.
     "fund.ajax_lookup": "Flask-Admin's JSON look-up",
@@ -143,6 +191,10 @@ NOT_PAGES = {
     "shippingrate.details_view": "details are off; the edit form shows everything",
     "shippingrate.edit_view": "the list and the new-rate form cover it",
 }
+for _view in ("tier", "campaign", "contentpage", "pagelink"):
+    NOT_PAGES[f"{_view}.ajax_lookup"] = "Flask-Admin's JSON look-up"
+    NOT_PAGES[f"{_view}.export"] = "exports are off"
+    NOT_PAGES[f"{_view}.details_view"] = "details are off; the edit form shows everything"
 
 
 # -- the records the pages show ----------------------------------------------------------------
@@ -229,6 +281,105 @@ def make_shop(app, give, stripe_sim):
     return found
 
 
+def make_members(app, give, stripe_sim):
+    """Tiers; the member's paid membership; a visitor's join; an invitation; an import."""
+    from datetime import timedelta
+
+    from core.accounts.models import User
+    from core.tokens import make_token
+    from members import household, services
+    from members.cli import seed_tiers
+    from members.models import Dues, Tier
+    from tests.helpers import post_form
+    from tests.member_fixtures import join_form, session_of
+
+    with app.app_context():
+        seed_tiers()
+        db.session.commit()
+    client = app.test_client()
+    joined = post_form(client, "/join/individual", join_form(), token_from="/join/individual")
+    join_session = session_of(joined)
+    stripe_sim.pay(join_session)
+    with app.app_context():
+        member = db.session.scalar(sa.select(User).where(User.email == "member@example.org"))
+        family = db.session.scalar(sa.select(Tier).where(Tier.slug == "family"))
+        staff = db.session.scalar(sa.select(User).where(User.email == "treasurer@example.org"))
+        dues = services.record_offline_dues(
+            member,
+            family,
+            amount=family.price,
+            method="cheque",
+            received_on=services.dates.today() - timedelta(days=1),
+            reference="Cheque 1024",
+            recorded_by=staff,
+        )
+        membership = dues.membership
+        household.invite(membership, email="sam@example.org", name="Sam Partner", inviter=member)
+        invitation = max(membership.household, key=lambda place: place.id)
+        imported, _ = services.person_for_staff(
+            email="imported@example.org", name="Imported Member", language="en"
+        )
+        db.session.commit()
+        return {
+            "join_session": join_session,
+            "dues_id": db.session.scalar(sa.select(Dues.id).where(Dues.id == dues.id)),
+            "membership_id": membership.id,
+            "tier_id": family.id,
+            "household_token": make_token(
+                "household-invitation", {"id": invitation.id, "token": invitation.token}
+            ),
+            "set_password_token": make_token(
+                "member-set-password", {"id": imported.id, "m": imported.password_hash}
+            ),
+        }
+
+
+def make_involvement(app, give, stripe_sim):
+    """The NGO's campaigns and pages, a signature awaiting confirmation, a pending comment."""
+    from core.mail.models import OutboxMessage
+    from involve.content import DEMO_CAMPAIGN, ROADMAP, seed_demo
+    from involve.models import Campaign, ContentPage, PageLink
+    from tests.helpers import post_form
+
+    with app.app_context():
+        seed_demo()
+        page = db.session.scalar(sa.select(ContentPage).where(ContentPage.slug == ROADMAP["slug"]))
+        if not page.links:
+            page.links.append(PageLink(label_en="Our roadmap", href="/pages/roadmap"))
+        db.session.commit()
+    client = app.test_client()
+    slug = DEMO_CAMPAIGN["slug"]
+    signed = post_form(
+        client,
+        f"/take-action/{slug}",
+        {"name": "Léa Tremblay", "email": "lea@example.org", "postal_code": "H2X 1Y4"},
+    )
+    assert signed.status_code in (200, 302, 303), signed.status_code
+    post_form(
+        client,
+        f"/pages/{ROADMAP['slug']}/comments",
+        {"comment-name": "Léa", "comment-email": "lea@example.org", "comment-body": "Merci !"},
+        token_from=f"/pages/{ROADMAP['slug']}",
+    )
+    with app.app_context():
+        body = db.session.scalar(
+            sa.select(OutboxMessage.text_body)
+            .where(OutboxMessage.to_addr == "lea@example.org")
+            .order_by(OutboxMessage.id.desc())
+        )
+        link = re.search(r"https?://\S+/confirm/\S+", body).group(0)
+        campaign = db.session.scalar(sa.select(Campaign).where(Campaign.slug == slug))
+        page = db.session.scalar(sa.select(ContentPage).where(ContentPage.slug == ROADMAP["slug"]))
+        return {
+            "campaign_slug": slug,
+            "campaign_id": campaign.id,
+            "signature_token": urlsplit(link).path.rsplit("/", 1)[-1],
+            "page_slug": page.slug,
+            "page_id": page.id,
+            "page_link_id": page.links[0].id,
+        }
+
+
 #: Called in order with (app, give, stripe_sim) after the people exist; each returns values
 #: for the ``{names}`` in ``PAGES``.
-MAKERS = [make_donations, make_accounts, make_shop]
+MAKERS = [make_donations, make_accounts, make_members, make_involvement, make_shop]

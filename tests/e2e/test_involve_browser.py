@@ -139,7 +139,7 @@ def test_an_admin_adds_a_link_to_a_page_in_the_browser(
     page.goto(f"{live_server.url}/admin/contentpage/edit/?id=1")
     page.fill("#title_en", "France-Canada Peacekeeping Roadmap (2016)")
     page.click("input[type=submit]")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector(".flash-success")
     page.goto(f"{live_server.url}/admin/pagelink/new/")
     page.select_option("#page", label="France-Canada Peacekeeping Roadmap (2016)", force=True)
     page.fill("#position", "4")
@@ -147,7 +147,7 @@ def test_an_admin_adds_a_link_to_a_page_in_the_browser(
     page.fill("#label_fr", "Nos bénévoles")
     page.fill("#href", "/volunteer")
     page.click("input[type=submit]")
-    page.wait_for_selector(".alert-success")
+    page.wait_for_selector(".flash-success")
     page.goto(f"{live_server.url}/pages/{content['roadmap']}?lang=fr")
     assert page.locator(".links-list a[href='/volunteer']").inner_text() == "Nos bénévoles"
     assert problems == []

@@ -149,7 +149,8 @@ def test_moderation_refuses_unknown_actions(app, client, content, signed_in, dat
 def test_visitors_and_members_cannot_moderate(app, client, content, signed_in):
     comment(client)
     [comment_id] = comment_ids(app)
-    assert client.get("/moderation/comments").status_code == 403
+    visitor = client.get("/moderation/comments")
+    assert visitor.status_code == 302 and "/login" in visitor.headers["Location"]
     member = signed_in("member")
     assert member.get("/moderation/comments").status_code == 403
     response = member.post(

@@ -122,13 +122,10 @@ def test_an_imported_member_sets_a_password_with_the_emailed_link(
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "member1@example.org"))
         assert user.password_hash.startswith("!unset:")
-    # No password works before it is set.
-    assert (
-        post_form(
-            client, "/login", {"email": "member1@example.org", "password": "!unset:"}
-        ).status_code
-        == 200
-    )
+    # No password works before it is set: the sign-in is refused like any wrong password.
+    refused = post_form(client, "/login", {"email": "member1@example.org", "password": "!unset:"})
+    assert refused.status_code == 400
+    assert client.get("/account", follow_redirects=False).status_code == 302
     response = post_form(
         client,
         "/" + path_only,
