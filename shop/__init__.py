@@ -7,10 +7,11 @@ bp = Blueprint("shop", __name__, template_folder="templates")
 
 def init_app(app):
     """Pages, API, staff screens, the ``order`` payment purpose, PDFs and demo products."""
+    from flask import render_template
     from flask_babel import lazy_gettext as _l
     from flask_login import user_logged_in
 
-    from core import seed
+    from core import panels, seed
     from core.admin import add_view
     from core.api import api_for
     from core.cli import add_command
@@ -30,6 +31,13 @@ def init_app(app):
     register_attachment(app, handlers.CREDIT_NOTE_RENDERER, invoices.credit_note_pdf)
     seed.register(app, "shop", seed_shop, order=30)
     add_command(app, shop_cli)
+    panels.register(app, "account", lambda: render_template("shop/_account_panel.html"), order=30)
+    panels.register(
+        app,
+        "treasurer_dashboard",
+        lambda: render_template("shop/staff/_dashboard_panel.html"),
+        order=30,
+    )
     category = _l("Shop")
     add_view(app, ProductView(Product, db, name=_l("Products"), category=category))
     add_view(app, TaxRateView(TaxRate, db, name=_l("Sales tax rates"), category=category))

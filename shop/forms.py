@@ -2,7 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from core.forms import MoneyField, OptionsOnce
@@ -57,6 +64,10 @@ class CheckoutForm(FlaskForm):
     )
     postal_code = StringField(_l("Postal code"), validators=[Optional(), Length(max=20)])
     country = SelectField(_l("Country"), default="CA", widget=OptionsOnce())
+    #: Only with a membership in the cart and nobody signed in: the account it is kept in.
+    password = PasswordField(
+        _l("A password for your account"), validators=[Optional(), Length(max=200)]
+    )
     review = SubmitField(_l("Show the total"))
     pay = SubmitField(_l("Pay with card"))
 

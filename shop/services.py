@@ -181,7 +181,7 @@ def _stripe_lines(quote, language):
 
 GIFT_NEEDS_ADDRESS = _l("A gift's receipt needs your name and full address.")
 MEMBERSHIP_NEEDS_ACCOUNT = _l(
-    "A membership is kept in an account: please sign in (or create an account) to check out."
+    "A membership is kept in an account: please sign in, or choose a password to create one."
 )
 
 

@@ -189,6 +189,35 @@ def _buyer(form):
     )
 
 
+def _member(form, buyer):
+    """Who a membership in the cart is for: the signed-in buyer, or an account made now.
+
+    As joining does: a new account is confirmed by the link it is emailed; someone who
+    types the password of their own account joins with it (a wrong one counts as a failed
+    sign-in).
+    """
+    if current_user.is_authenticated or not cart.extras().get("membership"):
+        return _user()
+    if not form.password.data:
+        return None
+    from core import throttle
+    from members import services as members
+
+    throttle.refuse_if_exhausted("login", buyer.email)
+    try:
+        user, _created = members.account_for_joining(
+            email=buyer.email,
+            password=form.password.data,
+            name=buyer.name or buyer.email,
+            language=buyer.language,
+        )
+    except members.AddressInUse:
+        throttle.count_attempt("login", buyer.email)
+        raise
+    buyer.user_id = user.id
+    return user
+
+
 @bp.route("/checkout", methods=["GET", "POST"])
 @limiter.limit("30 per hour", methods=["POST"])
 def checkout():
@@ -213,7 +242,9 @@ def checkout():
                 services.clean_buyer(buyer, ships=ships)
                 quote = services.quote_for(items, buyer)
                 if form.pay.data:
-                    order = services.start_order(items, buyer, extras=cart.extras(), user=_user())
+                    order = services.start_order(
+                        items, buyer, extras=cart.extras(), user=_member(form, buyer)
+                    )
                     url = services.open_checkout(order)
                     db.session.commit()
                     return redirect(url, code=303)

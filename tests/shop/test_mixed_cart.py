@@ -57,10 +57,42 @@ def test_a_gift_needs_the_full_address_and_a_membership_an_account(
     response, _ = check_out(client)
     assert response.status_code == 400
     text = response.get_data(as_text=True)
-    assert "please sign in" in text
+    assert "please sign in, or choose a password" in text
     assert order_rows(app) == []
 
 
 def test_a_gift_below_the_limit_is_refused(app, client, products, funds, tiers):
     response = _choose(client, gift_amount="0.10", fund="mondial")
     assert response.status_code == 400
+
+
+def test_a_visitor_joins_at_checkout_with_a_new_account(
+    app, client, products, funds, tiers, stripe_sim, deliver
+):
+    from core.accounts.models import User
+
+    add_to_cart(client, products["issue-42"], 1)
+    _choose(client, tier="individual")
+    response, session_id = check_out(
+        client, email="newbie@example.org", password="a long enough passphrase"
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    stripe_sim.pay(session_id)
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "newbie@example.org"))
+        membership = db.session.scalar(sa.select(Membership).where(Membership.user_id == user.id))
+        assert membership.status == MembershipStatus.current
+    [order] = order_rows(app)
+    assert order.user_id == user.id and order.status == OrderStatus.paid
+    subjects = sorted(m["Subject"] for m in deliver().to("newbie@example.org"))
+    assert "Confirm your email address" in subjects
+
+
+def test_someone_elses_address_needs_its_password(app, client, products, tiers, make_user):
+    make_user(email="taken@example.org", password="the real password!")
+    add_to_cart(client, products["issue-42"], 1)
+    _choose(client, tier="individual")
+    response, _ = check_out(client, email="taken@example.org", password="not the password")
+    assert response.status_code == 400
+    assert "An account already uses this email address" in response.get_data(as_text=True)
+    assert order_rows(app) == []
