@@ -118,3 +118,25 @@ def test_the_invoice_shows_each_tax_and_the_registration_number(
     assert NUMBER in text
     assert "HST 13 %" in text and "HST, provincial part rebated 5 %" in text
     assert "$0.85" in text and "$1.04" in text and "$26.89" in text
+
+
+def test_stripes_page_shows_itemised_lines_card_only_in_the_buyers_language(
+    app, client, products, stripe_sim, registered
+):
+    from payments.models import StripeAttempt
+
+    add_to_cart(client, products["issue-42"], 2)
+    client.set_cookie("lang", "fr")
+    check_out(client)
+    with app.app_context():
+        params = db.session.scalar(sa.select(StripeAttempt.params))
+    names = [(i["price_data"]["product_data"]["name"], i["quantity"]) for i in params["line_items"]]
+    assert names == [
+        ("Mondial issue-42 (fr)", 2),
+        ("Livraison", 1),
+        ("TVH, partie provinciale remboursée 5 %", 1),
+    ]
+    assert params["payment_method_types"] == ["card"] and params["locale"] == "fr"
+    total = sum(i["price_data"]["unit_amount"] * i["quantity"] for i in params["line_items"])
+    [order] = order_rows(app)
+    assert total == order.total == 2400 + 900 + 165
