@@ -28,10 +28,6 @@ from shop.models import (
     OrderLine,
     OrderStatus,
     Product,
-    ProductFormat,
-    ProductKind,
-    ShippingRate,
-    TaxRate,
 )
 
 PURPOSE = "order"
@@ -93,10 +89,6 @@ def product_by_slug(slug):
     if product is None:
         raise NotFound()
     return product
-
-
-def tax_rates():
-    return {r.province: r for r in db.session.scalars(sa.select(TaxRate))}
 
 
 # -- checking out ----------------------------------------------------------------------------
@@ -472,13 +464,3 @@ def cancel_order(order):
     order.cancel_requested_at = clock.now()
     quantities = {line.id: line.quantity for line in order.lines}
     return refund_lines(order, quantities, restock=True, cancel=True, note="cancelled by buyer")
-
-
-def product_formats():
-    return [(f.value, f.value) for f in ProductFormat], [(k.value, k.value) for k in ProductKind]
-
-
-def shipping_rates():
-    return db.session.scalars(
-        sa.select(ShippingRate).order_by(ShippingRate.zone, ShippingRate.up_to_grams)
-    ).all()
