@@ -134,6 +134,8 @@ class Config:
     ORG_NAME = "World Federalist Movement – Canada (demo)"
     ORG_ADDRESS = "123 Example Street, Ottawa, ON K1A 0B1, Canada"
     ORG_TIMEZONE = "America/Toronto"
+    #: PDFs of digital issues, served only through signed links (default instance/shop-files).
+    SHOP_FILES_DIR = None
     CHARITY_REGISTRATION_NUMBER = None
     GST_HST_NUMBER = None
 
@@ -190,7 +192,7 @@ class Config:
         settings["MAIL_USE_TLS"] = _bool(env("MAIL_USE_TLS"), settings["MAIL_USE_TLS"])
         settings["MAIL_USE_SSL"] = _bool(env("MAIL_USE_SSL"), settings["MAIL_USE_SSL"])
 
-        for key in ("ORG_NAME", "ORG_ADDRESS", "ORG_TIMEZONE"):
+        for key in ("ORG_NAME", "ORG_ADDRESS", "ORG_TIMEZONE", "SHOP_FILES_DIR"):
             if env(key):
                 settings[key] = env(key)
         for key in ("CHARITY_REGISTRATION_NUMBER", "GST_HST_NUMBER"):

@@ -58,6 +58,9 @@ PAGES = [
     Page("/take-action"),
     Page(f"/take-action/{OPEN_CAMPAIGN}", FORM),
     Page(f"/pages/{CONTENT_PAGE}"),
+    Page("/shop"),
+    Page("/shop/mondial-42"),
+    Page("/cart", FORM),
 ]
 
 
@@ -163,6 +166,7 @@ def main(argv=None):
     with Bench("pages") as bench:
         env = production_env(bench.database())
         bench.flask(env, "db", "upgrade")
+        bench.flask(env, "shop", "demo-catalogue", "--products", "50")
         local = production_app(env)
         seed(local)
         queries = count_queries(local, [p.path for p in pages])

@@ -147,6 +147,35 @@ def checkout_lines(label, charge, language):
     return lines
 
 
+def gift_part(request):
+    """A one-time gift as one part of someone else's checkout (the shop's cart).
+
+    Returns ``(donation, part, line)``: the caller adds ``part`` and ``line`` to its own
+    ``start_checkout`` and sets ``donation.payment_id`` to the payment it gets. Paid, the
+    gift is thanked and receipted exactly as through ``/donate``.
+    """
+    check_online_amount(request.amount)
+    if not request.fund.active:
+        raise ValidationError(_l("Please choose a fund."), field="fund")
+    donor = _donor_fields(request)
+    donation = Donation(
+        kind=DonationKind.one_time,
+        fund=request.fund,
+        amount=request.amount,
+        fee_covered=0,
+        anonymous=request.anonymous,
+        user_id=request.user_id,
+        **donor,
+    )
+    db.session.add(donation)
+    db.session.flush()
+    with force_locale(donor["language"]):
+        label = str(_l("Gift to %(fund)s", fund=request.fund.name(donor["language"])))
+    audit.record("donation.started", donation, data={"amount": request.amount, "via": "cart"})
+    part = payments.Part(PURPOSE, donation.id, request.amount, description=label)
+    return donation, part, payments.Line(label, request.amount)
+
+
 def start_donation(request):
     """Create the gift (and its monthly gift) and a pending payment; the caller commits.
 

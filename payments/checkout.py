@@ -42,6 +42,9 @@ log = logging.getLogger(__name__)
 
 #: Checkout Sessions expire after this (Stripe allows 30 minutes to 24 hours).
 CHECKOUT_LIFETIME = timedelta(hours=1)
+#: The shortest and longest lifetime a feature may ask for: Stripe's range, less a margin
+#: for the time between our clock and Stripe's.
+LIFETIME_RANGE = (timedelta(minutes=31), timedelta(hours=23, minutes=50))
 #: Stripe keeps idempotency keys for 24 hours; a retry after that is a new attempt.
 KEY_LIFETIME = timedelta(hours=23)
 #: Stripe wants a future first charge at least 48 hours ahead; the page stays open for up
@@ -93,15 +96,20 @@ def start_checkout(
     submit_type=None,
     description=None,
     metadata=None,
+    lifetime=None,
 ):
     """Store a pending payment for ``parts`` and its checkout request (not sent yet).
 
     ``lines`` are what Stripe's page shows (one per part when not given). ``every``
     (``"month"`` or ``"year"``) makes it recurring, for exactly one part; then
     ``first_charge_at`` (an aware datetime) puts the first charge at that date, when it is
-    at least :data:`FIRST_CHARGE_LEAD` ahead, and charges now otherwise. Then call
-    :func:`open_checkout`.
+    at least :data:`FIRST_CHARGE_LEAD` ahead, and charges now otherwise. ``lifetime`` (a
+    timedelta within :data:`LIFETIME_RANGE`) is how long the checkout page takes payment
+    (:data:`CHECKOUT_LIFETIME` when None). Then call :func:`open_checkout`.
     """
+    lifetime = CHECKOUT_LIFETIME if lifetime is None else lifetime
+    if not LIFETIME_RANGE[0] <= lifetime <= LIFETIME_RANGE[1]:
+        raise ValueError(f"a checkout lifetime of {lifetime} is outside {LIFETIME_RANGE}")
     parts = list(parts)
     lines = list(lines) if lines else [Line(p.description or p.purpose, p.amount) for p in parts]
     total = sum(line.unit_amount * line.quantity for line in lines)
@@ -141,6 +149,7 @@ def start_checkout(
         submit_type=submit_type,
         description=description,
         metadata=metadata or {},
+        lifetime=lifetime,
     )
     new_attempt(payment, CHECKOUT, params)
     audit.record("payment.started", payment, data={"amount": total, "mode": payment.mode})
@@ -148,7 +157,7 @@ def start_checkout(
 
 
 def _session_params(
-    payment, *, lines, success_url, cancel_url, every, submit_type, description, metadata
+    payment, *, lines, success_url, cancel_url, every, submit_type, description, metadata, lifetime
 ):
     ours = {"payment_id": str(payment.id), **{k: str(v) for k, v in metadata.items()}}
     items = []
@@ -172,7 +181,7 @@ def _session_params(
         "metadata": ours,
         "locale": "fr" if payment.language == "fr" else "en",
         "payment_method_types": ["card"],
-        "expires_at": int((clock.now() + CHECKOUT_LIFETIME).timestamp()),
+        "expires_at": int((clock.now() + lifetime).timestamp()),
     }
     if payment.email:
         params["customer_email"] = payment.email
@@ -227,7 +236,11 @@ def retry_checkout(payment):
         return attempt.url
     if stale:
         params = dict(attempt.params)
-        params["expires_at"] = int((clock.now() + CHECKOUT_LIFETIME).timestamp())
+        # The same lifetime as the first request: a feature may hold something until then.
+        lifetime = params["expires_at"] - int(attempt.created_at.timestamp())
+        low, high = (int(t.total_seconds()) for t in LIFETIME_RANGE)
+        lifetime = min(max(lifetime, low), high)
+        params["expires_at"] = int((clock.now() + timedelta(seconds=lifetime)).timestamp())
         trial_end = (params.get("subscription_data") or {}).get("trial_end")
         if trial_end and trial_end - clock.timestamp() < FIRST_CHARGE_LEAD.total_seconds():
             # Too near now for a future first charge: charge when paid, as start does.

@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.involve_fixtures",
     "tests.member_fixtures",
     "tests.treasurer_fixtures",
+    "tests.shop_fixtures",
 ]
 
 

@@ -267,6 +267,13 @@ def public_pages(site, content):
         "/join/<slug>": ["/join/individual", "/join/family"],
         "/join/household/<token>": ["/join/household/not-a-token"],
         "/join/welcome": ["/join/welcome"],
+        "/shop": ["/shop"],
+        "/shop/<slug>": ["/shop/issue-42", "/shop/issue-41"],
+        "/cart": ["/cart"],
+        "/cart/extras": ["/cart/extras"],
+        "/checkout": ["/checkout"],
+        "/account/orders": ["/account/orders"],
+        "/orders/<token>": ["/orders/" + "x" * 43],  # its 404 page
     }
 
 
@@ -279,11 +286,15 @@ NOT_PAGES = {
     "/donate/charge": "JSON for the donate form's script (its text is in French: test_donate_form)",
     "/login/two-factor": "a staff sign-in's second step, read in French by its own test",
     "/login/two-factor/setup": "a staff sign-in's second step, read in French by its own test",
+    "/shop/return": "a redirect back from Stripe to the order page",
+    "/orders/<token>/invoice.pdf": "a PDF, drawn in the buyer's language",
+    "/downloads/<token>": "the PDF of a digital issue",
+    "/downloads/issue/<token>": "the PDF of an issue sent to its mailing list",
 }
 STAFF = ("/admin", "/treasurer", "/moderation", "/api/", "/_sim", "/stripe/")
 
 
-def test_every_public_page_reads_in_french(app, french_site, content):
+def test_every_public_page_reads_in_french(app, french_site, content, products):
     pages = public_pages(french_site, content)
     rules = {
         rule.rule

@@ -1,4 +1,4 @@
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -25,6 +25,10 @@ from core.tokens import InvalidLink
 
 def _sign_in(user, remember=False):
     # A new session on every sign-in: nothing from the anonymous cookie is carried over.
+    # Features that give a visitor's data to the account (a cart) name their keys; they
+    # read them from ``g.before_sign_in`` when ``user_logged_in`` is sent.
+    wanted = current_app.extensions.get("kept_at_sign_in", ())
+    g.before_sign_in = {key: session[key] for key in wanted if key in session}
     session.clear()
     services.start_session(user, request.user_agent.string)
     login_user(user, remember=remember)

@@ -16,6 +16,7 @@ from flask_admin.contrib.sqla import ModelView
 from core.accounts.models import User
 from core.db import db
 from donations.models import Fund
+from shop.models import Product, ShippingRate, TaxRate
 from tests.helpers import csrf_token
 
 
@@ -46,6 +47,35 @@ def make_member(app):
         user = create_user("someone@example.org", "long enough password", name="Some One")
         db.session.commit()
         return user.id
+
+
+def make_product(app):
+    from tests.shop_fixtures import make_product as make
+
+    with app.app_context():
+        product_id = make("issue-60", issue_number=60).id
+        db.session.commit()
+        return product_id
+
+
+def make_tax_rate(app):
+    from shop.cli import seed_rates
+    from shop.models import TaxRate
+
+    with app.app_context():
+        seed_rates()
+        db.session.commit()
+        return db.session.scalar(sa.select(TaxRate.id).where(TaxRate.province == "ON"))
+
+
+def make_shipping_rate(app):
+    from shop.models import ShippingRate
+
+    with app.app_context():
+        rate = ShippingRate(zone="US", up_to_grams=300, price=1100)
+        db.session.add(rate)
+        db.session.commit()
+        return rate.id
 
 
 def make_tier(app):
@@ -127,6 +157,36 @@ SCREENS = {
         make=make_fund,
     ),
     "user": Screen(User, create=None, change=("name", "Someone Else"), make=make_member),
+    "product": Screen(
+        Product,
+        create={
+            "slug": "mondial-61",
+            "kind": "issue",
+            "format": "print",
+            "title_en": "Mondial 61",
+            "title_fr": "Mondial 61",
+            "issue_number": "61",
+            "season": "spring",
+            "year": "2027",
+            "published_on": "2027-04-15",
+            "edition": "en",
+            "price": "12",
+            "stock": "100",
+            "weight_grams": "180",
+            "tax_category": "printed",
+            "active": "y",
+            "position": "0",
+        },
+        change=("stock", 42),
+        make=make_product,
+    ),
+    "taxrate": Screen(TaxRate, create=None, change=("provincial", 900), make=make_tax_rate),
+    "shippingrate": Screen(
+        ShippingRate,
+        create={"zone": "INTL", "up_to_grams": "2000", "price": "50"},
+        change=("up_to_grams", 3000),
+        make=make_shipping_rate,
+    ),
     "tier": Screen(
         __import__("members.models", fromlist=["Tier"]).Tier,
         create={

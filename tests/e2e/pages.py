@@ -115,6 +115,26 @@ PAGES = [
     Page("/admin/user/", "admin"),
     Page("/admin/user/?flt0_0=admin", "admin"),
     Page("/admin/user/edit/?id={member_id}", "admin"),
+    # The shop
+    Page("/shop"),
+    Page("/shop/{product_slug}"),
+    Page("/shop/{sold_out_slug}"),
+    Page("/cart"),
+    Page("/cart/extras"),
+    Page("/checkout"),
+    Page("/orders/{order_token}"),
+    Page("/account/orders", "member"),
+    Page("/treasurer/orders", "treasurer"),
+    Page("/treasurer/orders/{order_id}", "treasurer"),
+    Page("/treasurer/mailing-lists", "treasurer"),
+    Page("/treasurer/shop/settings", "treasurer"),
+    Page("/admin/product/", "admin"),
+    Page("/admin/product/new/", "admin"),
+    Page("/admin/product/edit/?id={product_id}", "admin"),
+    Page("/admin/taxrate/", "admin"),
+    Page("/admin/taxrate/edit/?id={tax_rate_id}", "admin"),
+    Page("/admin/shippingrate/", "admin"),
+    Page("/admin/shippingrate/new/", "admin"),
     Page("/admin/tier/", "admin"),
     Page("/admin/tier/new/", "admin"),
     Page("/admin/tier/edit/?id={tier_id}", "admin"),
@@ -176,6 +196,26 @@ NOT_PAGES = {
     "treasurer.gst_report_csv": "a CSV download",
     "treasurer_api.payouts": "the JSON API",
     "treasurer_api.payout": "the JSON API",
+    "shop.checkout_return": "a redirect back from Stripe to the order page",
+    "shop.invoice": "a PDF",
+    "shop.download": "the PDF of a digital issue",
+    "shop.issue_download": "the PDF of an issue sent to its mailing list",
+    "shop.staff_packing_slip": "a PDF",
+    "shop.staff_mailing_csv": "a CSV download",
+    "shop_api.products": "the JSON API",
+    "shop_api.product": "the JSON API",
+    "shop_api.get_cart": "the JSON API",
+    "product.ajax_lookup": "Flask-Admin's JSON look-up",
+    "product.export": "exports are off",
+    "product.details_view": "details are off; the edit form shows everything",
+    "taxrate.ajax_lookup": "Flask-Admin's JSON look-up",
+    "taxrate.export": "exports are off",
+    "taxrate.details_view": "details are off; the edit form shows everything",
+    "taxrate.create_view": "one rate per province, seeded",
+    "shippingrate.ajax_lookup": "Flask-Admin's JSON look-up",
+    "shippingrate.export": "exports are off",
+    "shippingrate.details_view": "details are off; the edit form shows everything",
+    "shippingrate.edit_view": "the list and the new-rate form cover it",
 }
 for _view in ("tier", "campaign", "contentpage", "pagelink"):
     NOT_PAGES[f"{_view}.ajax_lookup"] = "Flask-Admin's JSON look-up"
@@ -257,6 +297,43 @@ def make_payout(app, give, stripe_sim):
             "payment_id": db.session.scalar(sa.select(Payment.id).order_by(Payment.id)),
             "event_id": db.session.scalar(sa.select(StripeEvent.id).order_by(StripeEvent.id)),
         }
+
+
+def make_shop(app, give, stripe_sim):
+    """The demo catalogue and a paid order of a print issue."""
+    from urllib.parse import urlsplit as split
+
+    from shop import services
+    from shop.cli import seed_shop
+    from shop.models import Product, TaxRate
+
+    with app.app_context():
+        seed_shop()
+        db.session.commit()
+        issue = db.session.scalar(sa.select(Product).where(Product.slug == "mondial-42"))
+        order = services.start_order(
+            [(issue, 1)],
+            services.Buyer(
+                email="buyer@example.org",
+                name="Bea Buyer",
+                address_line1="1 Peace Street",
+                city="Ottawa",
+                province="ON",
+                postal_code="K1A 0B1",
+            ),
+        )
+        url = services.open_checkout(order)
+        db.session.commit()
+        found = {
+            "order_token": order.token,
+            "order_id": order.id,
+            "product_slug": "mondial-42",
+            "sold_out_slug": "mondial-41",
+            "product_id": issue.id,
+            "tax_rate_id": db.session.scalar(sa.select(TaxRate.id).where(TaxRate.province == "ON")),
+        }
+    stripe_sim.pay(split(url).path.rsplit("/", 1)[-1])
+    return found
 
 
 def make_members(app, give, stripe_sim):
@@ -360,4 +437,11 @@ def make_involvement(app, give, stripe_sim):
 
 #: Called in order with (app, give, stripe_sim) after the people exist; each returns values
 #: for the ``{names}`` in ``PAGES``.
-MAKERS = [make_donations, make_accounts, make_members, make_involvement, make_payout]
+MAKERS = [
+    make_donations,
+    make_accounts,
+    make_members,
+    make_involvement,
+    make_payout,
+    make_shop,
+]

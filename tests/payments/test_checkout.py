@@ -109,3 +109,32 @@ def test_a_declined_card_leaves_the_payment_open(app, stripe_sim, start_payment,
     assert payment.failure_message
     stripe_sim.pay(session_id)
     assert load_payment(app, payment_id).status == PaymentStatus.succeeded
+
+
+def test_a_feature_may_ask_for_a_shorter_checkout_within_stripes_range(app, recorder):
+    from datetime import timedelta
+
+    import pytest
+
+    from core import clock
+    from payments.services import Part, checkout_expires_at, start_checkout
+
+    with app.app_context():
+
+        def start(minutes):
+            return start_checkout(
+                [Part("test", 1, 1000)],
+                email="payer@example.org",
+                language="en",
+                success_url="http://x/ok",
+                cancel_url="http://x/no",
+                lifetime=timedelta(minutes=minutes),
+            )
+
+        payment = start(35)
+        left = checkout_expires_at(payment) - clock.now()
+        assert timedelta(minutes=34) < left <= timedelta(minutes=35)
+        for minutes in (29, 30, 24 * 60):
+            with pytest.raises(ValueError):
+                start(minutes)
+        db.session.rollback()
