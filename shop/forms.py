@@ -12,9 +12,9 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from core.address import PROVINCES, countries
 from core.forms import MoneyField, OptionsOnce
 from core.validators import EmailAddress
-from donations.forms import PROVINCES, countries
 from shop.cart import MAX_QUANTITY
 
 

@@ -5,13 +5,12 @@ from flask import current_app
 
 from core import clock
 from core.db import db
-from core.i18n import org_time
 from shop.invoice_pdf import Document, render
 from shop.models import Order, OrderRefund
 
 
 def _date(moment, language):
-    when = org_time(moment or clock.now()).date()
+    when = clock.local(moment or clock.now()).date()
     return format_date(when, "long", locale="fr_CA" if language == "fr" else "en_CA")
 
 

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from core import audit, clock
 from core.db import db
 from core.errors import NotFound
-from core.i18n import org_time
 from core.mail.services import queue_email
 from core.tokens import make_token, read_token
 from core.urls import absolute_url
@@ -102,7 +101,7 @@ def _subscribers(on):
     ).all()
     found = []
     for order, line in rows:
-        start = org_time(order.paid_at).date()
+        start = clock.local(order.paid_at).date()
         if start <= on < add_years(start):
             found.append(
                 Copy(

@@ -13,12 +13,13 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from core import audit, clock
+from core.address import address_problems
 from core.db import db, locked
 from core.errors import Conflict, NotFound, ValidationError
 from core.mail.services import normalise_email
 from core.settings import get_setting, set_setting
 from core.urls import absolute_url
-from members.validation import address_problems, text_problem
+from members.validation import text_problem
 from payments import services as payments
 from payments.checkout import LIFETIME_RANGE
 from payments.models import Payment

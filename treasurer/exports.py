@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask import current_app
 
+from core import clock
 from core.db import db
-from core.i18n import org_time
 from core.money import to_decimal
 from payments.models import Allocation, Payout, PayoutLine, RefundAllocation
 from treasurer.reconcile import line_kind
@@ -212,7 +212,7 @@ def journal_rows(batches):
     for batch in batches:
         ctx = _context(batch)
         for line in batch:
-            day = org_time(line.created).date().isoformat()
+            day = clock.local(line.created).date().isoformat()
             memo = (
                 f"{line.type} {ctx.payouts.get(line.payout_id, '')} {line.balance_transaction_id}"
             )
@@ -235,7 +235,7 @@ def lines_rows(batches):
                 sorted({a.purpose for a in ctx.allocations.get(line.payment_id, [])})
             )
             yield [
-                org_time(line.created).date().isoformat(),
+                clock.local(line.created).date().isoformat(),
                 ctx.payouts.get(line.payout_id, ""),
                 line.balance_transaction_id,
                 line.type,

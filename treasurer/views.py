@@ -12,7 +12,7 @@ from core.accounts.access import role_required
 from core.csv import stream_csv
 from core.db import db
 from core.errors import DomainError, NotFound, ValidationError
-from core.i18n import format_org_time, org_time
+from core.i18n import format_org_time
 from payments.models import Payment, Refund, StripeEvent
 from treasurer import bp, exports, reconcile, reports, taxes
 from treasurer.chart import monthly_chart
@@ -219,7 +219,7 @@ def payout_lines_csv(payout_id):
 @bp.route("/exports")
 @role_required("treasurer")
 def exports_page():
-    today = org_time(clock.now()).date()
+    today = clock.local(clock.now()).date()
     form = DateRangeForm(formdata=None, date_from=today.replace(day=1), date_to=today)
     return _render("treasurer/exports.html", form=form)
 
@@ -505,7 +505,7 @@ def receipt_register():
     asked = "year" in request.args
     form = YearForm(formdata=request.args if asked else None)
     if not asked:
-        form.year.data = str(org_time(clock.now()).year)
+        form.year.data = str(clock.local(clock.now()).year)
     elif not form.validate():
         _refuse(form)
     register = taxes.receipt_register(int(form.year.data))
@@ -527,7 +527,7 @@ def receipt_register_csv():
 @bp.route("/reports/gst-hst")
 @role_required("treasurer")
 def gst_report():
-    today = org_time(clock.now()).date()
+    today = clock.local(clock.now()).date()
     if "date_from" in request.args or "date_to" in request.args:
         form = DateRangeForm(formdata=request.args)
         if not form.validate():
