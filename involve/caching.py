@@ -48,6 +48,6 @@ def get_involved_depends():
 
 def today_key():
     """The organization's date: what is open, upcoming or closed changes with it."""
-    from involve.services import local_today
+    from core import clock
 
-    return local_today().isoformat()
+    return clock.today().isoformat()
