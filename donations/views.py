@@ -187,10 +187,8 @@ def came_back(token):
     """
     donation = gifts.donation_from_return_token(token)
     if not gifts.abandon_checkout(donation):
-        db.session.commit()
         flash(_("Your payment went through after all: thank you for your gift!"), "success")
         return redirect(url_for("donations.thanks", session_id=gifts.session_of(donation)))
-    db.session.commit()
     form = _donate_form(formdata=None)
     _fill_from(form, donation)
     flash(
@@ -348,7 +346,6 @@ def resume(token):
     """Undo a cancellation before the last month ends."""
     gift = gifts.gift_from_manage_token(token)
     gifts.resume_monthly_gift(gift)
-    db.session.commit()
     flash(_("Your monthly gift goes on. Thank you!"), "success")
     return redirect(url_for("donations.manage", token=token))
 
@@ -399,7 +396,6 @@ def new_receipt_link(token):
     wait = throttle.email_wait("receipt_link", receipt.id, receipt.email)
     if not wait:
         receipts.send_link(receipt)
-        db.session.commit()
     response = make_response(
         render_template("donations/receipt_link_sent.html", wait_minutes=-(-wait // 60))
     )
