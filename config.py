@@ -157,6 +157,10 @@ class Config:
     CACHE_VERSION_CHECK_SECONDS = 1.0
 
     WORKER_IDLE_SECONDS = 5
+    #: The worker's CPU priority below the web processes' (``nice``, 0 to 19): on a small
+    #: machine a webhook or a page answers first, and the worker's queue catches up in the
+    #: pauses between requests. 0 runs the worker at the web's priority.
+    WORKER_NICENESS = 19
     #: Development and testing: the file through which every process shares the simulated
     #: clock (see core.clock). None in production, where time is real.
     CLOCK_FILE = None

@@ -90,10 +90,11 @@ worker = AppGroup("worker", help="Background work.")
 @click.option("--rounds", type=int, default=None, help="Stop after this many rounds (tests).")
 def worker_run(rounds):
     """Deliver email and run periodic tasks until stopped (SIGTERM)."""
-    from core.worker import run_forever, tasks
+    from core.worker import lower_priority, run_forever, tasks
 
     names = ", ".join(sorted(tasks())) or "none"
-    click.echo(f"Worker started; periodic tasks: {names}.")
+    niceness = lower_priority(current_app.config["WORKER_NICENESS"])
+    click.echo(f"Worker started (nice {niceness}); periodic tasks: {names}.")
     run_forever(stop_after=rounds)
 
 

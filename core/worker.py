@@ -6,6 +6,7 @@ its own for cron. Task runs are claimed through a row per task, locked with
 """
 
 import logging
+import os
 import signal
 import time
 from dataclasses import dataclass
@@ -90,6 +91,20 @@ def run_due_tasks():
         db.session.commit()
         ran.append(task.name)
     return ran
+
+
+def lower_priority(niceness):
+    """Run this process ``niceness`` steps below normal CPU priority; the niceness it has.
+
+    Web requests come first: Stripe waits on the webhook's answer and people on pages,
+    while the worker's queue can wait a few seconds. Where raising niceness is not allowed,
+    the worker runs as it is.
+    """
+    try:
+        current = os.nice(0)
+        return os.nice(max(0, int(niceness) - current))
+    except OSError:
+        return os.nice(0)
 
 
 def run_forever(stop_after=None):

@@ -15,6 +15,7 @@ def init_app(app):
     from payments import cli, services, simclock, views
 
     app.register_blueprint(bp)
+    app.wsgi_app = views.WebhookFastPath(app, app.wsgi_app)
     app.register_error_handler(services.CheckoutUnavailable, views.checkout_unavailable)
     cli.register(app)
     simclock.register(app)

@@ -247,6 +247,9 @@ class StripeAttempt(db.Model):
     payment: Mapped[Payment | None] = relationship(back_populates="attempts")
 
 
+WAITING = sa.text("processed_at IS NULL AND given_up_at IS NULL")
+
+
 class StripeEvent(db.Model):
     """A Stripe event, stored by its id before it is handled; a duplicate is not stored twice."""
 
@@ -269,6 +272,27 @@ class StripeEvent(db.Model):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     # Set when it failed too often to try again by itself; the treasurer may replay it.
     given_up_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # The worker's queue: the events still waiting, in the order it takes them, and by
+    # object, to see whether an earlier one about the same object still waits. Partial,
+    # so both stay the size of the queue, not of every event ever received.
+    __table_args__ = (
+        sa.Index(
+            "ix_stripe_event_waiting_order",
+            "created",
+            "received_at",
+            "id",
+            postgresql_where=WAITING,
+            sqlite_where=WAITING,
+        ),
+        sa.Index(
+            "ix_stripe_event_waiting_object",
+            "object_id",
+            "created",
+            postgresql_where=WAITING,
+            sqlite_where=WAITING,
+        ),
+    )
 
     @property
     def state(self):

@@ -80,6 +80,54 @@ def test_a_tampered_body_is_refused(app, client):
     assert response.status_code == 400 and stored(app) == 0
 
 
+def test_the_fast_path_answers_with_its_own_headers_and_refuses_a_huge_body(app, client):
+    body = event_body()
+    response = client.post(
+        "/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": header(body, CURRENT), "X-Request-Id": "req-from-proxy-1"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200 and response.json == {"received": True, "duplicate": False}
+    assert response.headers["X-Request-Id"] == "req-from-proxy-1"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "Set-Cookie" not in response.headers  # no session is opened for Stripe
+
+    huge = event_body(event_id="evt_test_huge", obj={"id": "cus_x", "pad": "x" * (6 << 20)})
+    response = client.post(
+        "/stripe/webhook",
+        data=huge,
+        headers={"Stripe-Signature": header(huge, CURRENT)},
+        content_type="application/json",
+    )
+    assert response.status_code == 413 and response.json["error"]["code"] == "too_large"
+    assert stored(app) == 1
+
+
+def test_a_delivery_the_database_cannot_store_answers_500_and_the_retry_is_stored(
+    app, client, monkeypatch
+):
+    from payments import inbox
+
+    body = event_body()
+
+    def unreachable(event, checked):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("server closed the connection"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(inbox, "receive", unreachable)
+        response = post(client, body)
+    assert response.status_code == 500 and response.json["error"]["code"] == "not_stored"
+    assert stored(app) == 0
+    response = post(client, body)  # Stripe sends it again
+    assert response.status_code == 200 and stored(app) == 1
+
+
+def test_other_methods_on_the_webhook_go_to_flask(client):
+    assert client.get("/stripe/webhook").status_code == 405
+
+
 def no_stripe(monkeypatch):
     """Fail any request to Stripe: the code under test must answer from our rows."""
     from payments.gateway import Gateway
