@@ -43,6 +43,42 @@ def register_tax_regions(app, purpose, lookup):
     app.extensions.setdefault("treasurer_tax_regions", {})[purpose] = lookup
 
 
+def order_provinces(order_ids):
+    """Where each shop order was taxed: its province of delivery (or, for digital-only
+    orders, the buyer's), for orders delivered in Canada."""
+    from shop.models import Order
+
+    return dict(
+        db.session.execute(
+            sa.select(Order.id, Order.province).where(
+                Order.id.in_(order_ids), Order.country == "CA"
+            )
+        ).all()
+    )
+
+
+def dues_provinces(dues_ids):
+    """Where each term of membership dues was taxed: the member's province (as it stands)."""
+    from members.models import Dues, Membership
+
+    return dict(
+        db.session.execute(
+            sa.select(Dues.id, Membership.province)
+            .join(Membership, Membership.id == Dues.membership_id)
+            .where(Dues.id.in_(dues_ids), Membership.country == "CA")
+        ).all()
+    )
+
+
+def register_feature_regions(app):
+    """The provinces of the features this installation serves (treasurer reads their rows)."""
+    features = app.config["FEATURES"]
+    if "shop" in features:
+        register_tax_regions(app, "order", order_provinces)
+    if "members" in features:
+        register_tax_regions(app, "membership", dues_provinces)
+
+
 @dataclass
 class Register:
     year: int

@@ -65,3 +65,29 @@ def test_the_gst_report_is_the_tax_collected_less_credit_notes(app, month_of_mon
     export = client.get(f"/treasurer/reports/gst-hst.csv?date_from={start}&date_to={end}")
     rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[-1][1:] == ["total", "6.89", "2.21", "4.68"]
+
+
+def test_the_gst_report_puts_shop_orders_under_their_province_of_delivery(
+    app, client, products, stripe_sim, signed_in, monkeypatch
+):
+    from tests.shop_fixtures import add_to_cart, check_out, order_rows
+
+    monkeypatch.setitem(app.config, "GST_HST_NUMBER", "123456789 RT0001")
+    for province, postal_code in (("ON", "K1P 5W1"), ("AB", "T5J 0N3")):
+        add_to_cart(client, products["issue-42"], 1)
+        _, session_id = check_out(client, province=province, postal_code=postal_code)
+        stripe_sim.pay(session_id)
+    ontario, alberta = order_rows(app)
+    assert (ontario.province, alberta.province) == ("ON", "AB")
+    assert ontario.tax > 0 and alberta.tax > 0
+    start = (clock.now().date() - timedelta(days=1)).isoformat()
+    end = (clock.now().date() + timedelta(days=1)).isoformat()
+    export = signed_in("treasurer").get(
+        f"/treasurer/reports/gst-hst.csv?date_from={start}&date_to={end}"
+    )
+    rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+    by_province = {(r[0], r[1]): r[2] for r in rows[1:-1]}
+    assert by_province == {
+        ("AB", "order"): str(Decimal(alberta.tax) / 100),
+        ("ON", "order"): str(Decimal(ontario.tax) / 100),
+    }
