@@ -38,35 +38,30 @@ REGISTER_HEADER = [
 GST_HEADER = ["province", "purpose", "tax_collected", "credit_notes", "net_tax"]
 
 
-def register_tax_regions(app, purpose, lookup):
-    """Let a feature say where each of its rows was taxed: ``lookup(row_ids) -> {id: "ON"}``."""
-    app.extensions.setdefault("treasurer_tax_regions", {})[purpose] = lookup
+def register_tax_regions(app, purpose, regions):
+    """Say where each row of ``purpose`` was taxed: ``regions()`` is a select of two
+    columns, ``id`` (the allocation's row id) and ``province``; the report joins it."""
+    app.extensions.setdefault("treasurer_tax_regions", {})[purpose] = regions
 
 
-def order_provinces(order_ids):
-    """Where each shop order was taxed: its province of delivery (or, for digital-only
-    orders, the buyer's), for orders delivered in Canada."""
+def order_regions():
+    """Shop orders: the province of delivery (or, for digital-only orders, the buyer's),
+    for orders delivered in Canada."""
     from shop.models import Order
 
-    return dict(
-        db.session.execute(
-            sa.select(Order.id, Order.province).where(
-                Order.id.in_(order_ids), Order.country == "CA"
-            )
-        ).all()
+    return sa.select(Order.id.label("id"), Order.province.label("province")).where(
+        Order.country == "CA"
     )
 
 
-def dues_provinces(dues_ids):
-    """Where each term of membership dues was taxed: the member's province (as it stands)."""
+def dues_regions():
+    """Membership dues: the member's province (as it stands)."""
     from members.models import Dues, Membership
 
-    return dict(
-        db.session.execute(
-            sa.select(Dues.id, Membership.province)
-            .join(Membership, Membership.id == Dues.membership_id)
-            .where(Dues.id.in_(dues_ids), Membership.country == "CA")
-        ).all()
+    return (
+        sa.select(Dues.id.label("id"), Membership.province.label("province"))
+        .join(Membership, Membership.id == Dues.membership_id)
+        .where(Membership.country == "CA")
     )
 
 
@@ -74,9 +69,9 @@ def register_feature_regions(app):
     """The provinces of the features this installation serves (treasurer reads their rows)."""
     features = app.config["FEATURES"]
     if "shop" in features:
-        register_tax_regions(app, "order", order_provinces)
+        register_tax_regions(app, "order", order_regions)
     if "members" in features:
-        register_tax_regions(app, "membership", dues_provinces)
+        register_tax_regions(app, "membership", dues_regions)
 
 
 @dataclass
@@ -186,8 +181,8 @@ class GstReport:
 def gst_report(start, end):
     """Tax collected on payments in [start, end) less the tax refunded in it, by province.
 
-    Summed in SQL by purpose; only the rows of purposes that record a province (see
-    :func:`register_tax_regions`) are read one by one, to be put under their province.
+    Summed in SQL by purpose, and by province for the purposes that record one (see
+    :func:`register_tax_regions`).
     """
     lookups = current_app.extensions.get("treasurer_tax_regions", {})
     by_row = tuple(lookups)
@@ -228,39 +223,31 @@ def gst_report(start, end):
     )
     for purpose, tax in db.session.execute(credited):
         line("", purpose).credited += int(tax or 0)
-    if by_row:
-        rows = db.session.execute(
-            sa.select(Allocation.purpose, Allocation.row_id, Allocation.tax)
+    for purpose in by_row:
+        region = lookups[purpose]().subquery()
+        province = sa.func.coalesce(region.c.province, "")
+        collected = (
+            sa.select(province, sa.func.sum(Allocation.tax))
+            .select_from(Allocation)
             .join(Payment, Payment.id == Allocation.payment_id)
-            .where(paid, Allocation.purpose.in_(by_row))
-        ).all()
-        parts = db.session.execute(
-            sa.select(Allocation.purpose, Allocation.row_id, credit)
+            .outerjoin(region, region.c.id == Allocation.row_id)
+            .where(paid, Allocation.purpose == purpose)
+            .group_by(province)
+        )
+        for where, tax in db.session.execute(collected):
+            line(where, purpose).collected += int(tax or 0)
+        credited = (
+            sa.select(province, sa.func.sum(credit))
             .select_from(RefundAllocation)
             .join(Allocation, Allocation.id == RefundAllocation.allocation_id)
             .join(Refund, Refund.id == RefundAllocation.refund_id)
-            .where(refunded, Allocation.purpose.in_(by_row))
-        ).all()
-        regions = _regions([(p, r) for p, r, _ in rows] + [(p, r) for p, r, _ in parts])
-        for purpose, row_id, tax in rows:
-            line(regions.get((purpose, row_id), ""), purpose).collected += int(tax)
-        for purpose, row_id, tax in parts:
-            line(regions.get((purpose, row_id), ""), purpose).credited += int(tax)
+            .outerjoin(region, region.c.id == Allocation.row_id)
+            .where(refunded, Allocation.purpose == purpose)
+            .group_by(province)
+        )
+        for where, tax in db.session.execute(credited):
+            line(where, purpose).credited += int(tax or 0)
     return GstReport(start, end, sorted(lines.values(), key=lambda t: (t.province, t.purpose)))
-
-
-def _regions(keys):
-    lookups = current_app.extensions.get("treasurer_tax_regions", {})
-    found = {}
-    by_purpose = {}
-    for purpose, row_id in keys:
-        by_purpose.setdefault(purpose, set()).add(row_id)
-    for purpose, ids in by_purpose.items():
-        lookup = lookups.get(purpose)
-        if lookup is not None:
-            for row_id, province in (lookup(ids) or {}).items():
-                found[(purpose, row_id)] = province
-    return found
 
 
 def gst_rows(report):
