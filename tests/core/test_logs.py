@@ -153,3 +153,26 @@ def test_records_logged_during_a_request_carry_its_id_and_production_writes_json
     assert line["request_id"] == "proxy-id-5678"
     assert line["message"] == "a gift of $40" and line["level"] == "WARNING"
     assert line["logger"] == "donations"
+
+
+def test_in_production_the_app_logs_json_lines_with_the_request_id(app):
+    import io
+    from types import SimpleNamespace
+
+    from core.logs import configure
+
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    root.handlers[:] = [logging.StreamHandler(out)]
+    root.setLevel(logging.INFO)
+    try:
+        configure(SimpleNamespace(debug=False, testing=False, config={"APP_ENV": "production"}))
+        with app.test_request_context("/", headers={"X-Request-Id": "proxy-id-9012"}):
+            app.preprocess_request()
+            logging.getLogger("members").info("%s renewals", 3)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+    line = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert line["request_id"] == "proxy-id-9012" and line["message"] == "3 renewals"
