@@ -172,6 +172,11 @@ class Config:
         settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
         env = environ.get
         settings["SECRET_KEY"] = env("SECRET_KEY") or cls.default_secret_key()
+        # Earlier keys, comma-separated, still accepted while rotating SECRET_KEY: by
+        # Flask for the session cookie and by core.tokens for emailed links.
+        settings["SECRET_KEY_FALLBACKS"] = [
+            k.strip() for k in (env("SECRET_KEY_FALLBACKS") or "").split(",") if k.strip()
+        ]
         settings["SQLALCHEMY_DATABASE_URI"] = _normalise_db_url(
             env("DATABASE_URL") or cls.default_database_url()
         )

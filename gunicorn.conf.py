@@ -23,9 +23,12 @@ max_requests = 2000
 max_requests_jitter = 200
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# The app logs each request itself (logger ``mondial.request``: its URL rule, never the
+# address, which may carry a signed token or an email); gunicorn's access log is off unless
+# asked for, and then leaves out the request line and the referrer for the same reason.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 # The request id is the app's X-Request-Id answer header (the proxy's own id when it sent
 # one), so a line here, the app's log and the proxy's log can be matched.
-access_log_format = '%(h)s rid=%({x-request-id}o)s "%(r)s" %(s)s %(B)s %(M)sms "%(f)s" "%(a)s"'
+access_log_format = '%(h)s rid=%({x-request-id}o)s %(m)s %(s)s %(B)s %(M)sms "%(a)s"'

@@ -1,7 +1,6 @@
 """The application factory and what every feature shares."""
 
 import importlib
-import logging
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -10,7 +9,7 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
 from config import BASE_DIR, load_config
-from core import cache, clock, i18n, security
+from core import cache, clock, i18n, logs, security
 from core.admin import add_view, init_admin
 from core.api import init_api
 from core.db import db
@@ -32,10 +31,13 @@ def create_app(config=None, environ=None):
     # Before any route is added: converters are bound when a rule is.
     app.url_map.converters["int"] = IdConverter
     app.json = security.StrictJSONProvider(app)
-    _configure_logging(app)
+    logs.configure(app)
     _prepare_instance(app)
     if app.config.get("CLOCK_FILE") and app.config["APP_ENV"] != "production":
         clock.share_through(app.config["CLOCK_FILE"])
+    # First: the request id and start time are set before anything can refuse the request,
+    # and the request is logged after every other hook, the commit included.
+    logs.init_app(app)
     # Before CSRFProtect's own hook, so that bad bytes are refused before anything parses them.
     app.before_request(security.check_input)
     register_unit_of_work(app)
@@ -56,13 +58,6 @@ def create_app(config=None, environ=None):
         count = app.config["PROXY_COUNT"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
     return app
-
-
-def _configure_logging(app):
-    if not app.debug and not app.testing:
-        logging.basicConfig(
-            level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-        )
 
 
 def _prepare_instance(app):
@@ -180,13 +175,11 @@ def register_unit_of_work(app):
 
 
 def register_request_hooks(app):
-    @app.before_request
-    def _request_id():
-        g.request_id = security.request_id()
-
     @app.after_request
     def _after(response):
-        response.headers["X-Request-Id"] = g.get("request_id") or security.request_id()
+        if not g.get("request_id"):
+            g.request_id = security.request_id()
+        response.headers["X-Request-Id"] = g.request_id
         response = security.set_security_headers(response)
         response = i18n.remember_language(response)
         if request.cookies.get(app.config["LANGUAGE_COOKIE"]) is None or "lang" in request.args:

@@ -9,6 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from core import logs
+
 log = logging.getLogger(__name__)
 
 
@@ -206,7 +208,8 @@ def register_errorhandlers(app):
 
     @app.errorhandler(Exception)
     def handle_unexpected(error):
-        log.exception("Unhandled error on %s %s", request.method, request.path)
+        # The URL rule, not the path: paths carry signed tokens.
+        log.exception("Unhandled error on %s %s", request.method, logs.safe_path())
         return error_response(500, CODES[500], MESSAGES[500])
 
 

@@ -31,7 +31,11 @@ class _Serializer(URLSafeTimedSerializer):
 
 
 def _serializer(purpose):
-    return _Serializer(current_app.config["SECRET_KEY"], salt=f"mondial.{purpose}")
+    # Signs with SECRET_KEY; also reads links signed with a key in SECRET_KEY_FALLBACKS
+    # (itsdangerous signs with the last key and accepts them all, as Flask's session does).
+    fallbacks = current_app.config.get("SECRET_KEY_FALLBACKS") or []
+    keys = [*fallbacks, current_app.config["SECRET_KEY"]]
+    return _Serializer(keys, salt=f"mondial.{purpose}")
 
 
 def make_token(purpose, payload):

@@ -2,12 +2,14 @@
 
 import json
 import logging
+import time
 import uuid
 
 from flask import abort, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from core import logs
 from core.errors import error_response, wants_json
 from core.extensions import csrf, limiter
 from core.security import REQUEST_ID
@@ -76,6 +78,7 @@ class WebhookFastPath:
     def __call__(self, environ, start_response):
         if environ.get("PATH_INFO") != WEBHOOK_PATH or environ.get("REQUEST_METHOD") != "POST":
             return self.wsgi_app(environ, start_response)
+        started = time.perf_counter()
         incoming = Request(environ)
         incoming.max_content_length = WEBHOOK_MAX_BYTES
         try:
@@ -91,10 +94,12 @@ class WebhookFastPath:
             answer = {"error": {"code": "not_stored", "message": "Not stored; send it again."}}
         response = Response(json.dumps(answer), status, mimetype="application/json")
         given = incoming.headers.get("X-Request-Id", "")
-        response.headers["X-Request-Id"] = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        response.headers["X-Request-Id"] = request_id
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+        logs.log_request("POST", WEBHOOK_PATH, "payments.webhook", status, started, request_id)
         return response(environ, start_response)
 
 
