@@ -23,6 +23,8 @@ STORED = (
     "monthly_gift",
     "payment",
     "membership",
+    "membership_dues",
+    "receipt",
     "shop_order",
     "shop_cart_line",
     "signature",
@@ -65,6 +67,10 @@ def _member(request):
     request.getfixturevalue("signed_in")("member")
 
 
+def _treasurer(request):
+    request.getfixturevalue("signed_in")("treasurer")
+
+
 def _cart(request):
     found = _products(request)
     client = request.getfixturevalue("client")
@@ -80,6 +86,8 @@ SETUPS = {
     "content": [_content],
     "member": [_member],
     "member_tiers": ["tiers", _member, "stripe_sim"],
+    "treasurer_funds": ["funds", _treasurer],
+    "treasurer_tiers": ["tiers", _treasurer],
 }
 
 
@@ -134,6 +142,14 @@ FORMS = [
         setup="shop",
     ),
     Form(
+        "/cart/update",
+        {"product_id": "1", "quantity": "2"},
+        text=[],
+        numbers=["quantity", "product_id"],
+        token_from="/shop",
+        setup="cart",
+    ),
+    Form(
         "/checkout",
         {**ONTARIO, "pay": "Pay"},
         text=["email", "name", "address_line1", "city", "postal_code"],
@@ -164,6 +180,51 @@ FORMS = [
         text=list(COMMENT),
         token_from=ROADMAP,
         setup="content",
+    ),
+    Form(
+        "/treasurer/donations/offline",
+        {
+            "amount": "200",
+            "fund": "general",
+            "method": "cheque",
+            "reference": "Cheque 1042",
+            "received_on": "2025-06-15",
+            "advantage": "0",
+            "language": "en",
+            "donor_name": "Olive Offline",
+            "email": "olive@example.org",
+            "address_line1": "1 Sparks Street",
+            "city": "Ottawa",
+            "province": "ON",
+            "postal_code": "K1P 5B1",
+            "country": "CA",
+        },
+        text=["reference", "donor_name", "email", "address_line1", "city", "received_on"],
+        numbers=["amount", "advantage"],
+        setup="treasurer_funds",
+    ),
+    Form(
+        "/treasurer/members/offline",
+        {
+            "email": "cheque@example.org",
+            "name": "Chantal Cheque",
+            "language": "fr",
+            "tier": "senior",
+            "amount": "25",
+            "method": "cheque",
+            "received_on": "2026-11-20",
+            "reference": "Cheque 1042",
+            "mondial_format": "print",
+            "mailing_name": "Chantal Cheque",
+            "address_line1": "3 rue du Fort",
+            "city": "Québec",
+            "province": "QC",
+            "postal_code": "G1R 4P5",
+            "country": "CA",
+        },
+        text=["email", "name", "reference", "mailing_name", "address_line1", "received_on"],
+        numbers=["amount"],
+        setup="treasurer_tiers",
     ),
     Form(
         "/register",
@@ -299,7 +360,7 @@ def test_unknown_ids_are_refused(app, client, request, path, data, setup, token_
 
 def test_extra_fields_do_not_make_a_staff_account(app, client):
     data = {
-        **FORMS[7].data,
+        **next(f for f in FORMS if f.path == "/register").data,
         **EXTRAS,
         "csrf_token": csrf_token(client, "/register"),
     }
