@@ -163,6 +163,13 @@ FORMS = [
         setup="campaign",
     ),
     Form(
+        "/take-action/test-campaign/comments",
+        COMMENT,
+        text=list(COMMENT),
+        token_from="/take-action/test-campaign",
+        setup="campaign",
+    ),
+    Form(
         "/volunteer",
         {
             "name": "Nadia Haddad",
@@ -557,3 +564,35 @@ def test_a_ten_megabyte_body_is_413(app, client, path, kwargs):
     response = client.post(path, **kwargs)
     assert response.status_code == 413
     assert stored(app) == before
+
+
+# --- the treasurer's money forms --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("amount", [*BAD_NUMBERS, "0", "999999999", "25.001"])
+def test_a_refund_of_a_hostile_amount_is_refused(app, client, give, stripe_sim, signed_in, amount):
+    from payments.models import Payment, Refund
+
+    _, session = give()
+    stripe_sim.pay(session)
+    with app.app_context():
+        payment_id = db.session.scalar(sa.select(Payment.id))
+    signed_in("treasurer")
+    page = f"/treasurer/payments/{payment_id}"
+    response = client.post(
+        f"{page}/refund",
+        data={
+            "amount": amount,
+            "reason": "requested_by_customer",
+            "note": "x",
+            "csrf_token": csrf_token(client, page),
+        },
+    )
+    if response.status_code == 303:
+        response = client.get(response.location)
+        response.status_code = (
+            400 if 'class="flash flash-error' in response.get_data(as_text=True) else 200
+        )
+    assert_refused(response, amount)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(Refund.id))) == 0
