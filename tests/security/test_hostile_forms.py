@@ -5,6 +5,7 @@ must be answered with a 4xx that says what is wrong, and must store nothing.
 """
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
@@ -379,6 +380,41 @@ def test_extra_fields_do_not_make_a_staff_account(app, client):
         assert user.role == Role.member
 
 
+def test_extra_fields_do_not_verify_an_account(app, client):
+    data = {
+        **next(f for f in FORMS if f.path == "/register").data,
+        "email_verified_at": "2026-01-01",
+        "active": "y",
+        "totp_enabled_at": "2026-01-01",
+        "csrf_token": csrf_token(client, "/register"),
+    }
+    assert client.post("/register", data=data).status_code == 200
+    from core.accounts.models import User
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.email == "reg@example.org"))
+        assert user.email_verified_at is None and user.totp_enabled_at is None
+
+
+def test_extra_fields_do_not_confirm_a_signature(app, client, make_campaign):
+    make_campaign()
+    data = {
+        "name": "Léa Tremblay",
+        "email": "lea@example.org",
+        "postal_code": "h2x 1y4",
+        **EXTRAS,
+        "status": "confirmed",
+        "confirmed_at": "2026-01-01",
+        "csrf_token": csrf_token(client, "/take-action/test-campaign"),
+    }
+    client.post("/take-action/test-campaign", data=data)
+    from involve.models import Signature, SignatureStatus
+
+    with app.app_context():
+        [signature] = db.session.scalars(sa.select(Signature)).all()
+        assert signature.status == SignatureStatus.pending
+
+
 def test_extra_fields_do_not_change_a_gift(app, client, funds, stripe_sim):
     data = {**gift_form(), **EXTRAS, "csrf_token": csrf_token(client, "/donate")}
     assert client.post("/donate", data=data).status_code == 303
@@ -596,3 +632,31 @@ def test_a_refund_of_a_hostile_amount_is_refused(app, client, give, stripe_sim, 
     assert_refused(response, amount)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Refund.id))) == 0
+
+
+# --- hostile values in the address of every form ----------------------------------------------
+
+PATH_VALUES = ["x" * 5000, "%00", "a%00b", "%FF%FE", "..%2F..%2Fetc", "%3Cscript%3E", str(10**30)]
+
+
+def _post_rules(app):
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or not rule.arguments:
+            continue
+        if rule.rule.startswith(("/admin/", "/_sim", "/api/")):
+            continue
+        yield rule
+
+
+def test_every_form_address_with_a_hostile_part_is_a_4xx(app, client, signed_in):
+    signed_in("admin")
+    token = csrf_token(client, "/account/settings")
+    rules = list(_post_rules(app))
+    assert len(rules) > 20
+    for rule in rules:
+        for value in PATH_VALUES:
+            path = rule.rule
+            for name in rule.arguments:
+                path = re.sub(rf"<[^>]*\b{name}>", value, path)
+            response = client.post(path, data={"csrf_token": token, "amount": "1"})
+            assert 400 <= response.status_code < 500, (rule.rule, value, response.status_code)
