@@ -660,3 +660,32 @@ def test_every_form_address_with_a_hostile_part_is_a_4xx(app, client, signed_in)
                 path = re.sub(rf"<[^>]*\b{name}>", value, path)
             response = client.post(path, data={"csrf_token": token, "amount": "1"})
             assert 400 <= response.status_code < 500, (rule.rule, value, response.status_code)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"password": "a long enough password"},
+        {"password": HUGE_TEXT, "confirm": HUGE_TEXT},
+        {"password": "a long\x00enough password", "confirm": "a long\x00enough password"},
+        {"password": "a long enough password", "confirm": "another long password"},
+    ],
+    ids=["missing", "no confirm", "huge", "NUL", "mismatch"],
+)
+def test_a_hostile_new_password_from_a_reset_link_is_refused(app, client, make_user, data):
+    from core.accounts import services
+    from core.accounts.models import User
+
+    user_id, email, password = make_user(email="reset@example.org")
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        token = services.make_token(
+            "reset-password", {"id": user.id, "fp": services._fingerprint(user)}
+        )
+        before = user.password_hash
+    path = f"/reset-password/{token}"
+    response = client.post(path, data={**data, "csrf_token": csrf_token(client, path)})
+    assert_refused(response, data)
+    with app.app_context():
+        assert db.session.get(User, user_id).password_hash == before
