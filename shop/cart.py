@@ -12,6 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.errors import NotFound, ValidationError
+from core.urls import MAX_ID
 from shop.models import CartLine, Product
 from shop.stock import SoldOut
 
@@ -91,8 +92,17 @@ def parse_quantity(value):
     return number
 
 
+def _find(product_id):
+    """The product with this id, or None; an id no row can have (10**30) is not asked for."""
+    if isinstance(product_id, bool) or not isinstance(product_id, int):
+        return None
+    if not 0 < product_id <= MAX_ID:
+        return None
+    return db.session.get(Product, product_id)
+
+
 def _product(product_id):
-    product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
+    product = _find(product_id)
     if product is None or not product.active:
         raise NotFound(_l("This product is not in the catalogue."))
     return product
@@ -146,7 +156,7 @@ def add(user, product_id, quantity=1):
 
 def update(user, product_id, quantity):
     """Set the copies of a product in the cart (0 removes it), capped by the shelf."""
-    product = db.session.get(Product, product_id) if isinstance(product_id, int) else None
+    product = _find(product_id)
     if product is None:
         raise NotFound(_l("This product is not in the catalogue."))
     if quantity > 0 and product.sold_out:

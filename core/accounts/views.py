@@ -234,7 +234,8 @@ def reset_request():
         services.request_password_reset(form.email.data)
         db.session.commit()
         return render_template("accounts/reset_sent.html", email=form.email.data)
-    return render_template("accounts/reset_request.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_request.html", form=form), status
 
 
 @bp.route("/reset-password/<token>", methods=["GET", "POST"])
@@ -249,7 +250,8 @@ def reset_password(token):
         session.clear()
         flash(_("Your password is changed. Please sign in with it."), "success")
         return redirect(url_for("accounts.login"))
-    return render_template("accounts/reset_password.html", form=form)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset_password.html", form=form), status
 
 
 @bp.route("/account")
