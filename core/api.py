@@ -10,8 +10,12 @@ from flask import abort, current_app, request
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Api as SmorestApi
 
+from core.errors import DomainError
 from core.extensions import csrf
 from core.validators import InvalidEmail, clean_email
+
+#: Stripe's limit for its own idempotency keys; ours follow it.
+MAX_IDEMPOTENCY_KEY = 255
 
 DEFAULTS = {
     "API_TITLE": "Mondial API",
@@ -192,3 +196,34 @@ class Object(ma.fields.Nested):
         "null": REQUIRED,
         "type": _l("Please send a JSON object."),
     }
+
+
+def idempotency_key_doc(retry):
+    """The ``Idempotency-Key`` header in an operation's OpenAPI document; ``retry`` says
+    what a retry with the same key returns (a ``@blp.doc(**...)`` argument)."""
+    return {
+        "parameters": [
+            {
+                "in": "header",
+                "name": "Idempotency-Key",
+                "schema": {"type": "string", "maxLength": MAX_IDEMPOTENCY_KEY},
+                "description": f"Retry safely: {retry}",
+            }
+        ]
+    }
+
+
+def idempotency_key():
+    """The request's ``Idempotency-Key`` ("" without one); a 400 unless it is at most
+    :data:`MAX_IDEMPOTENCY_KEY` plain characters."""
+    key = (request.headers.get("Idempotency-Key") or "").strip()
+    if len(key) > MAX_IDEMPOTENCY_KEY or not key.isprintable() or not key.isascii():
+        raise DomainError(
+            _l(
+                "The Idempotency-Key must be at most %(max)s plain characters.",
+                max=MAX_IDEMPOTENCY_KEY,
+            ),
+            code="invalid_key",
+            status=400,
+        )
+    return key

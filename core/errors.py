@@ -31,6 +31,17 @@ class DomainError(Exception):
             self.status = status
 
 
+class KeyReused(DomainError):
+    """An Idempotency-Key sent again with a different request."""
+
+    status = 422
+    code = "idempotency_key_reused"
+    default_message = _l(
+        "This Idempotency-Key was already used with another request. Use a new key for a new "
+        "request."
+    )
+
+
 class ValidationError(DomainError):
     code = "invalid"
     default_message = _l("Please correct the highlighted information.")

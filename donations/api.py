@@ -5,20 +5,17 @@ import json
 
 import sqlalchemy as sa
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 
 from core import cache
-from core.api import ErrorSchema
+from core.api import ErrorSchema, idempotency_key, idempotency_key_doc
 from core.db import db
-from core.errors import DomainError
 from core.extensions import limiter
 from donations import gifts
 from donations.caching import FUND_PAGES
 from donations.schemas import CheckoutSchema, DonationRequestSchema, FundSchema
 
 #: Stripe's own limit for an Idempotency-Key.
-MAX_KEY = 255
 
 
 def _digest(body):
@@ -52,15 +49,10 @@ def funds():
 )
 @blp.alt_response(429, schema=ErrorSchema, description="Too many gifts from this address.")
 @blp.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "schema": {"type": "string", "maxLength": MAX_KEY},
-            "description": "Retry safely: the same key and body return the same gift and "
-            "checkout; the same key with another body is a 422.",
-        }
-    ]
+    **idempotency_key_doc(
+        "the same key and body return the same gift and checkout; "
+        "the same key with another body is a 422."
+    )
 )
 @blp.alt_response(
     503,
@@ -75,13 +67,7 @@ def create_donation(gift):
     gift and checkout (a 503 retried opens the same checkout); the same key with another
     body is a 422.
     """
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if len(key) > MAX_KEY or not key.isprintable() or not key.isascii():
-        raise DomainError(
-            _l("The Idempotency-Key must be at most %(max)s plain characters.", max=MAX_KEY),
-            code="invalid_key",
-            status=400,
-        )
+    key = idempotency_key()
     donation = None
     if key:
         gift.idempotency_key, gift.request_digest = key, _digest(request.get_json())

@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import address, audit, clock
 from core.db import db, locked
-from core.errors import Conflict, DomainError, NotFound, ValidationError
+from core.errors import Conflict, KeyReused, NotFound, ValidationError
 from core.mail.services import normalise_email, queue_email, record_consent
 from core.money import format_money
 from core.tokens import make_token, read_token
@@ -258,15 +258,6 @@ def start_donation(request):
         actor=donor["email"],
     )
     return donation
-
-
-class KeyReused(DomainError):
-    status = 422
-    code = "idempotency_key_reused"
-    default_message = _l(
-        "This Idempotency-Key was already used with another request. Use a new key for a new "
-        "request."
-    )
 
 
 def gift_for_key(key, digest):

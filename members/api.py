@@ -9,9 +9,9 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
-from core.api import ErrorSchema
+from core.api import ErrorSchema, idempotency_key, idempotency_key_doc
 from core.db import db
-from core.errors import DomainError
+from core.errors import DomainError, KeyReused
 from core.extensions import limiter
 from members import household, services
 from members.models import Dues
@@ -24,22 +24,11 @@ from members.schemas import (
 
 blp = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Memberships.")
 
-MAX_KEY = 255
-
 
 class SignInRequired(DomainError):
     status = 401
     code = "sign_in_required"
     default_message = _l("Please sign in first.")
-
-
-class KeyReused(DomainError):
-    status = 422
-    code = "idempotency_key_reused"
-    default_message = _l(
-        "This Idempotency-Key was already used with another request. Use a new key for a new "
-        "request."
-    )
 
 
 @blp.route("/tiers", methods=["GET"])
@@ -104,15 +93,9 @@ def _earlier(key):
 @blp.arguments(MembershipRequestSchema)
 @blp.response(201, MembershipCheckoutSchema)
 @blp.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "schema": {"type": "string", "maxLength": MAX_KEY},
-            "description": "Retry safely: the same key and body return the same checkout; "
-            "the same key with another body is a 422.",
-        }
-    ]
+    **idempotency_key_doc(
+        "the same key and body return the same checkout; the same key with another body is a 422."
+    )
 )
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in.")
 @blp.alt_response(409, schema=ErrorSchema, description="Auto-renew is on, or nothing to renew.")
@@ -125,9 +108,7 @@ def create_membership(data):
     """Join or renew for the signed-in account; send the member to `checkout_url`."""
     if not current_user.is_authenticated:
         raise SignInRequired()
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if len(key) > MAX_KEY:
-        raise DomainError(_l("The Idempotency-Key is too long."), code="invalid_key", status=400)
+    key = idempotency_key()
     body = request.get_json(silent=True)
     digest = _digest(body)
     if key:

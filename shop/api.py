@@ -5,14 +5,13 @@ import json
 
 import sqlalchemy as sa
 from flask import request
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_smorest import Blueprint
 
 from core import cache
-from core.api import ErrorSchema
+from core.api import ErrorSchema, idempotency_key, idempotency_key_doc
 from core.db import db
-from core.errors import DomainError, NotFound
+from core.errors import DomainError, KeyReused, NotFound
 from core.extensions import limiter
 from core.i18n import current_language
 from core.urls import absolute_url
@@ -29,17 +28,6 @@ from shop.schemas import (
 )
 
 blp = Blueprint("shop_api", __name__, url_prefix="/api/v1", description="The Mondial shop.")
-
-MAX_KEY = 255
-
-
-class KeyReused(DomainError):
-    status = 422
-    code = "idempotency_key_reused"
-    default_message = _l(
-        "This Idempotency-Key was already used with another request. Use a new key for a new "
-        "request."
-    )
 
 
 def _user():
@@ -180,15 +168,10 @@ def _earlier(key):
 @blp.arguments(CheckoutRequestSchema)
 @blp.response(201, OrderCheckoutSchema)
 @blp.doc(
-    parameters=[
-        {
-            "in": "header",
-            "name": "Idempotency-Key",
-            "schema": {"type": "string", "maxLength": MAX_KEY},
-            "description": "Retry safely: the same key, body and cart return the same "
-            "checkout; the same key with anything else is a 422.",
-        }
-    ]
+    **idempotency_key_doc(
+        "the same key, body and cart return the same checkout; "
+        "the same key with anything else is a 422."
+    )
 )
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
@@ -200,9 +183,7 @@ def checkout(data):
     Prices, shipping and tax come from the catalogue and the buyer's address, never from
     the request.
     """
-    key = (request.headers.get("Idempotency-Key") or "").strip()
-    if len(key) > MAX_KEY:
-        raise DomainError(_l("The Idempotency-Key is too long."), code="invalid_key", status=400)
+    key = idempotency_key()
     digest = _digest(request.get_json(silent=True))
     if key:
         earlier = _earlier(key)
