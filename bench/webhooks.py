@@ -362,7 +362,12 @@ def main(argv=None):
     )
     if len(delays) < delivered or ingest.errors:
         raise SystemExit("not every event was stored and applied")
-    return {**once, "ingest": ingest, "baseline": baseline, "delivered": ingest.requests}
+    return {
+        **once,
+        "ingest": ingest,
+        "baseline": baseline,
+        "delivered": ingest.requests + len(warmers),
+    }
 
 
 if __name__ == "__main__":
