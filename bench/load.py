@@ -133,12 +133,17 @@ def csrf(html):
 
 
 def in_app(env, work):
-    """Run ``work()`` in an app context of the bench's app, with the bench's settings."""
+    """Run ``work()`` in an app context of an app made now with the bench's settings.
+
+    (Not ``bench.bench_app``'s: a module is imported once, and its app would stay bound to
+    the first scenario's database.)
+    """
     saved = dict(os.environ)
     os.environ.update(env)
     try:
-        from bench.bench_app import app
+        from core import create_app
 
+        app = create_app(config={"DEBUG": False})
         with app.app_context():
             return work()
     finally:
