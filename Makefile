@@ -69,6 +69,7 @@ bench: $(VENV)/.dev $(COMPILED)
 	$(BIN)/python bench/webhooks.py --events 3000 --seconds 3
 	$(BIN)/python bench/reconcile.py
 	$(BIN)/python bench/treasurer_pages.py
+	$(BIN)/python bench/load.py
 
 ## bench-smoke: every bench at a tiny size, no goals: keeps the scripts working (CI)
 bench-smoke: $(VENV)/.dev $(COMPILED)
@@ -76,6 +77,7 @@ bench-smoke: $(VENV)/.dev $(COMPILED)
 	$(BIN)/python bench/webhooks.py --smoke
 	$(BIN)/python bench/reconcile.py --smoke
 	$(BIN)/python bench/treasurer_pages.py --smoke
+	$(BIN)/python bench/load.py --smoke
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -277,9 +277,13 @@ class Bench:
         server.stop()
         self.servers.remove(server)
 
-    def gunicorn(self, name, app_spec, *, env, cwd=ROOT, workers=2, ready="/healthz"):
-        """``app_spec`` served as production serves it: gunicorn, sync workers, loopback."""
-        port = free_port()
+    def gunicorn(self, name, app_spec, *, env, cwd=ROOT, workers=2, ready="/healthz", port=None):
+        """``app_spec`` served as production serves it: gunicorn, sync workers, loopback.
+
+        ``port`` is for a server whose address another process must know beforehand (the
+        Stripe simulator's webhook target); a free one by default.
+        """
+        port = port or free_port()
         binary = shutil.which("gunicorn", path=str(BIN)) or "gunicorn"
         # The same (empty) settings file for the app and hello-world: gunicorn.conf.py's
         # access log would otherwise weigh on the app alone.

@@ -8,6 +8,10 @@ way takes the same requests for as long. Then the bench watches the stored event
 each is applied (its ``processed_at``) and prints the time from delivery to applied, and
 how long the worker took to send the thank-you emails with their receipts.
 
+``--duplicates 0.1`` delivers a tenth of the events a second time, in shuffled order
+after the first deliveries (Stripe delivers at least once, so a repeat is ordinary); the
+bench then counts that every event was stored and applied once, and paid one gift.
+
     make bench                      # or: .venv/bin/python bench/webhooks.py --events 1000
 
 Needs wrk, PostgreSQL at BENCH_DATABASE_URL (a server's admin URL; the bench makes and
@@ -17,6 +21,7 @@ drops its own database) and Redis at BENCH_REDIS_URL.
 import argparse
 import json
 import os
+import random
 import socket
 import sys
 import time
@@ -140,6 +145,27 @@ def signed(bodies):
     return out
 
 
+def with_duplicates(bodies, fraction, seed=42):
+    """``bodies`` and then ``fraction`` of them again, picked at random in shuffled order."""
+    count = min(len(bodies), round(len(bodies) * fraction))
+    return bodies + random.Random(seed).sample(bodies, count)
+
+
+def exactly_once(engine, event_ids):
+    """What became of these events: stored, applied, and gifts paid, each to compare to
+    the number of distinct events."""
+    with engine.connect() as conn:
+        stored, applied = conn.execute(
+            sa.text(
+                "SELECT count(*), count(*) FILTER (WHERE outcome = 'applied') "
+                "FROM stripe_event WHERE id = ANY(:ids)"
+            ),
+            {"ids": event_ids},
+        ).one()
+        paid = conn.execute(sa.text("SELECT count(*) FROM donation WHERE status = 'paid'")).scalar()
+    return {"unique": len(set(event_ids)), "stored": stored, "applied": applied, "paid": paid}
+
+
 def watch_applied(engine, event_ids, count, timeout):
     """Wait until ``count`` of these events are applied; their delivery-to-applied seconds."""
     deadline = time.monotonic() + timeout
@@ -203,14 +229,24 @@ def warm_up(bench, server, connections, bodies=()):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--events", type=int, default=1500, help="gifts paid, one event each")
+    parser.add_argument(
+        "--events", type=int, default=None, help="gifts paid, one event each (1500; smoke 12)"
+    )
     parser.add_argument("--seconds", type=int, default=5, help="wrk's duration")
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument(
+        "--duplicates",
+        type=float,
+        default=0.0,
+        metavar="FRACTION",
+        help="deliver this share of the events twice (0.1: a tenth)",
+    )
     parser.add_argument("--smoke", action="store_true", help="a few events, no goal")
     args = parser.parse_args(argv)
     warm_up_count = WARM_UP
     if args.smoke:
-        args.events, args.seconds, warm_up_count = 12, 1, 2
+        args.events, args.seconds, warm_up_count = args.events or 12, 1, 2
+    args.events = args.events or 1500
     require_wrk()
 
     with Bench("webhooks") as bench:
@@ -253,6 +289,8 @@ def main(argv=None):
         hold_back_catch_up(database_url)
         app = bench.gunicorn("app", "bench.bench_app:app", env=env)
         warmers, bodies = bodies[:warm_up_count], bodies[warm_up_count:]
+        firsts = len(bodies)
+        bodies = with_duplicates(bodies, args.duplicates)
         warm_up(bench, app, args.connections, warmers)
         bench.worker(env)
         ingest = bench.post(
@@ -261,8 +299,9 @@ def main(argv=None):
         delivered_at = time.monotonic()
         engine = sa.create_engine(database_url)
         try:
-            delivered = min(ingest.requests, len(bodies))
+            # wrk sends the bodies in about their order: the distinct events among those sent.
             timed = [json.loads(body)["id"] for _, body in bodies]
+            delivered = len(set(timed[: ingest.requests]))
             delays = watch_applied(engine, timed, delivered, timeout=60 if args.smoke else 600)
             applied_after = time.monotonic() - delivered_at
             sent, waiting = wait_for_outbox(engine, timeout=60 if args.smoke else 600)
@@ -272,6 +311,8 @@ def main(argv=None):
                 failed = conn.execute(
                     sa.text("SELECT count(*) FROM stripe_event WHERE last_error IS NOT NULL")
                 ).scalar()
+            # The warm-up's events were delivered once, and paid their gifts too.
+            once = exactly_once(engine, [json.loads(b)["id"] for _, b in warmers] + timed)
         finally:
             engine.dispose()
 
@@ -290,10 +331,12 @@ def main(argv=None):
         f"{os.cpu_count()} cores; PostgreSQL, Redis, Stripe simulated in its own process"
     )
     repeats = max(0, ingest.requests - len(bodies))
+    duplicated = len(bodies) - firsts
     print(
         f"webhook ingest (verify, store, answer): {ingest.requests} deliveries in "
         f"{ingest.seconds:.2f} s = {ingest.rate:.0f}/s  (p50 {ingest.p50_ms:.1f} ms, "
         f"p99 {ingest.p99_ms:.1f} ms, {ingest.errors} not 2xx"
+        + (f"; {duplicated} duplicates among the bodies" if duplicated else "")
         + (f"; {repeats} were repeats of events already sent: use more --events" if repeats else "")
         + ")"
     )
@@ -313,8 +356,18 @@ def main(argv=None):
         f"thank-you emails with receipts: {sent} sent by the worker {sent_after:.1f} s "
         f"after the last delivery, {waiting} still waiting"
     )
+    print(
+        f"exactly once: {once['unique']} distinct events (warm-up included), "
+        f"{once['stored']} stored, {once['applied']} applied, {once['paid']} gifts paid"
+    )
     if len(delays) < delivered or ingest.errors:
         raise SystemExit("not every event was stored and applied")
+    return {
+        **once,
+        "ingest": ingest,
+        "baseline": baseline,
+        "delivered": ingest.requests + len(warmers),
+    }
 
 
 if __name__ == "__main__":
