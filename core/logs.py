@@ -121,12 +121,14 @@ def _signed_in_user_id():
     user = g.get("_login_user")
     # A proxy kept in ``g`` (a sign-in with ``current_user``) is not followed: it may
     # point back at ``g`` itself.
-    if user is None or isinstance(user, LocalProxy) or not user.is_authenticated:
+    if user is None or isinstance(user, LocalProxy):
         return None
+    # Read from the identity map's key, not the object: the request's commit has expired
+    # its attributes, and touching one (``is_authenticated`` reads ``active``) would load it.
     state = sa.inspect(user, raiseerr=False)
     if state is not None and state.identity:
         return state.identity[0]
-    return None
+    return None  # the anonymous visitor
 
 
 def log_request(method, path, endpoint, status, started, request_id, user_id=None):
