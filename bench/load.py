@@ -50,7 +50,7 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import webhooks  # noqa: E402
-from bench.harness import BIN, Bench, BenchError, free_port, percentile, ratio, require_wrk  # noqa: E402
+from bench.harness import Bench, BenchError, free_port, percentile, ratio, require_wrk  # noqa: E402
 
 #: The issue the buyers want, and how many copies are on the shelf.
 SLUG = "mondial-load"
@@ -163,28 +163,9 @@ def start_stack(bench, *, clients):
         **webhooks.bench_env(database_url, sim_url, smtp_port, app_port),
         "PROXY_COUNT": "1",  # each visitor's address, as the load balancer passes it on
     }
-    bench.start(
-        "simulator",
-        [
-            *("nice", "-n", "19"),
-            sys.executable,
-            *("-m", "payments.simulator.server", "--port", str(sim_port)),
-            *("--secret", webhooks.SECRET, "--app-url", f"http://127.0.0.1:{app_port}"),
-        ],
-        env=env,
-        port=sim_port,
-        ready="/_sim/clock",
+    webhooks.start_simulator_and_mail(
+        bench, env, sim_port, smtp_port, app_url=f"http://127.0.0.1:{app_port}"
     )
-    smtp = bench.start(
-        "smtp",
-        [
-            str(BIN / "python"),
-            *("-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"),
-            *("-l", f"127.0.0.1:{smtp_port}"),
-        ],
-        env=env,
-    )
-    webhooks.wait_for_port(smtp, smtp_port)
     bench.flask(env, "db", "upgrade")
     app = bench.gunicorn("app", "bench.bench_app:app", env=env, port=app_port)
     hello = bench.hello(env)

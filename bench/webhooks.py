@@ -80,6 +80,37 @@ def wait_for_port(server, port, timeout=60):
     raise BenchError(f"{server.name} did not listen on {port} in {timeout} s")
 
 
+def start_simulator_and_mail(bench, env, sim_port, smtp_port, app_url=None):
+    """The Stripe simulator (sending its webhooks to ``app_url`` when given) and a mail sink.
+
+    Stripe answers from its own machines in production: the simulator standing in for it
+    yields the CPU to the app, so that its work is not counted against the app's.
+    """
+    bench.start(
+        "simulator",
+        [
+            *("nice", "-n", "19"),
+            sys.executable,
+            *("-m", "payments.simulator.server", "--port", str(sim_port)),
+            *("--secret", SECRET),
+            *(("--app-url", app_url) if app_url else ()),
+        ],
+        env=env,
+        port=sim_port,
+        ready="/_sim/clock",
+    )
+    smtp = bench.start(
+        "smtp",
+        [
+            str(BIN / "python"),
+            *("-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"),
+            *("-l", f"127.0.0.1:{smtp_port}"),
+        ],
+        env=env,
+    )
+    wait_for_port(smtp, smtp_port)
+
+
 def pay_gifts(env, sim_url, count, progress):
     """Start ``count`` gifts in the app and pay each in the simulator, events held back."""
     import logging
@@ -254,30 +285,7 @@ def main(argv=None):
         sim_port, smtp_port, app_port = free_port(), free_port(), free_port()
         sim_url = f"http://127.0.0.1:{sim_port}"
         env = bench_env(database_url, sim_url, smtp_port, app_port)
-        # Stripe answers from its own machines in production: the simulator standing in for
-        # it yields the CPU to the app, so that its work is not counted against the app's.
-        bench.start(
-            "simulator",
-            [
-                *("nice", "-n", "19"),
-                sys.executable,
-                *("-m", "payments.simulator.server", "--port", str(sim_port)),
-                *("--secret", SECRET),
-            ],
-            env=env,
-            port=sim_port,
-            ready="/_sim/clock",
-        )
-        smtp = bench.start(
-            "smtp",
-            [
-                str(BIN / "python"),
-                *("-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink"),
-                *("-l", f"127.0.0.1:{smtp_port}"),
-            ],
-            env=env,
-        )
-        wait_for_port(smtp, smtp_port)
+        start_simulator_and_mail(bench, env, sim_port, smtp_port)
         bench.flask(env, "db", "upgrade")
         started = time.monotonic()
         bodies = signed(pay_gifts(env, sim_url, args.events, progress=not args.smoke))
