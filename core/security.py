@@ -250,9 +250,12 @@ def set_security_headers(response):
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def request_id():
-    """The proxy's ``X-Request-Id`` when it is a plausible id, else a new one."""
-    given = request.headers.get("X-Request-Id", "")
+def request_id(headers=None):
+    """The proxy's ``X-Request-Id`` when it is a plausible id, else a new one.
+
+    ``headers`` are the current request's unless given (the webhook's fast path runs
+    outside Flask's request)."""
+    given = (request.headers if headers is None else headers).get("X-Request-Id", "")
     return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 

@@ -3,16 +3,14 @@
 import json
 import logging
 import time
-import uuid
 
 from flask import abort, current_app, jsonify, redirect, render_template, request
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from core import logs
+from core import logs, security
 from core.errors import error_response, wants_json
 from core.extensions import csrf, limiter
-from core.security import REQUEST_ID
 from payments import bp, inbox, services
 from payments.gateway import WebhookSignatureError, gateway
 
@@ -93,8 +91,7 @@ class WebhookFastPath:
             status = 500
             answer = {"error": {"code": "not_stored", "message": "Not stored; send it again."}}
         response = Response(json.dumps(answer), status, mimetype="application/json")
-        given = incoming.headers.get("X-Request-Id", "")
-        request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+        request_id = security.request_id(incoming.headers)
         response.headers["X-Request-Id"] = request_id
         response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
