@@ -52,11 +52,9 @@ def init_app(app):
     from core.worker import register_task
     from treasurer import models, views  # noqa: F401  (tables and routes)
     from treasurer.api import blp
-    from treasurer.taxes import register_feature_regions
 
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
     app.register_blueprint(bp)
     api_for(app).register_blueprint(blp)
-    register_feature_regions(app)
     register_task(app, "treasurer.check_payouts", timedelta(minutes=1), check_payouts_task)

@@ -38,12 +38,6 @@ REGISTER_HEADER = [
 GST_HEADER = ["province", "purpose", "tax_collected", "credit_notes", "net_tax"]
 
 
-def register_tax_regions(app, purpose, regions):
-    """Say where each row of ``purpose`` was taxed: ``regions()`` is a select of two
-    columns, ``id`` (the allocation's row id) and ``province``; the report joins it."""
-    app.extensions.setdefault("treasurer_tax_regions", {})[purpose] = regions
-
-
 def order_regions():
     """Shop orders: the province of delivery (or, for digital-only orders, the buyer's),
     for orders delivered in Canada."""
@@ -65,13 +59,17 @@ def dues_regions():
     )
 
 
-def register_feature_regions(app):
-    """The provinces of the features this installation serves (treasurer reads their rows)."""
-    features = app.config["FEATURES"]
-    if "shop" in features:
-        register_tax_regions(app, "order", order_regions)
-    if "members" in features:
-        register_tax_regions(app, "membership", dues_regions)
+#: The purposes whose rows record where they were taxed, and the feature that sells them.
+REGIONS = {"order": ("shop", order_regions), "membership": ("members", dues_regions)}
+
+
+def tax_regions():
+    """``{purpose: regions}`` for the features this installation serves; ``regions()`` is
+    a select of ``id`` (the allocation's row id) and ``province``."""
+    features = current_app.config["FEATURES"]
+    return {
+        purpose: regions for purpose, (feature, regions) in REGIONS.items() if feature in features
+    }
 
 
 @dataclass
@@ -182,9 +180,9 @@ def gst_report(start, end):
     """Tax collected on payments in [start, end) less the tax refunded in it, by province.
 
     Summed in SQL by purpose, and by province for the purposes that record one (see
-    :func:`register_tax_regions`).
+    :func:`tax_regions`).
     """
-    lookups = current_app.extensions.get("treasurer_tax_regions", {})
+    lookups = tax_regions()
     by_row = tuple(lookups)
     paid = sa.and_(
         Payment.status == PaymentStatus.succeeded,
