@@ -22,6 +22,7 @@ import argparse
 import multiprocessing
 import os
 import resource
+import signal
 import sys
 import time
 from pathlib import Path
@@ -45,13 +46,16 @@ def charge_id(n):
 
 
 def serve_payout(size, port, ready):
-    """Hold an automatic payout of ``size`` charges, serve the simulator, say its id."""
+    """Hold an automatic payout of ``size`` charges, serve the simulator, say its id.
+
+    Served by gunicorn's threaded worker, which keeps connections alive as Stripe's API
+    does (werkzeug's development server closes each one, and a new connection per page
+    would be a cost of the bench, not of the sync).
+    """
+    from gunicorn.app.base import BaseApplication
+
     from payments.simulator import SimConfig, Simulator, objects
     from payments.simulator import charges as sim_charges
-    from payments.simulator.server import QuietHandler, _bind
-
-    class KeepAlive(QuietHandler):
-        protocol_version = "HTTP/1.1"  # as Stripe's API: one connection for every page
 
     sim = Simulator(SimConfig(public_url=f"http://127.0.0.1:{port}", webhook_url=None))
     store = sim.store
@@ -74,9 +78,26 @@ def serve_payout(size, port, ready):
     with store.lock:
         payout = sim_charges.create_payout(store, ctx)
     sim.delivery.reset()  # nobody listens for its events
-    server = _bind(sim, "127.0.0.1", port, KeepAlive)
-    ready.send(payout["id"])
-    server.serve_forever()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            settings = {
+                "bind": f"127.0.0.1:{port}",
+                "workers": 1,  # one store, held by one process
+                "worker_class": "gthread",
+                "threads": 2,
+                "keepalive": 30,
+                "accesslog": None,
+                "loglevel": "warning",
+                "when_ready": lambda arbiter: ready.send(payout["id"]),
+            }
+            for key, value in settings.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return sim.wsgi_app
+
+    Server().run()
 
 
 def start_simulator(size):
@@ -90,6 +111,15 @@ def start_simulator(size):
         process.kill()
         raise BenchError("the simulator did not get ready")
     return process, port, parent.recv()
+
+
+def stop_simulator(process):
+    """Stop gunicorn and its worker at once (SIGQUIT), or kill it if it lingers."""
+    os.kill(process.pid, signal.SIGQUIT)
+    process.join(10)
+    if process.is_alive():
+        process.kill()
+        process.join()
 
 
 # -- the app -------------------------------------------------------------------------------
@@ -182,8 +212,7 @@ def run_size(bench, app, size):
         insert_payments(app, size)
         lines, check, fetch_s, check_s = sync_and_check(app, stripe_payout_id)
     finally:
-        process.kill()
-        process.join()
+        stop_simulator(process)
     total = fetch_s + check_s
     print(
         f"{size:>7} balance transactions: {lines} lines fetched and stored in {fetch_s:.2f} s, "
