@@ -85,13 +85,13 @@ def wait_for_port(server, port, timeout=60):
 def start_simulator_and_mail(bench, env, sim_port, smtp_port, app_url=None):
     """The Stripe simulator (sending its webhooks to ``app_url`` when given) and a mail sink.
 
-    Stripe answers from its own machines in production: the simulator standing in for it
-    yields the CPU to the app, so that its work is not counted against the app's.
+    Stripe and the mail relay answer from their own machines in production: the processes
+    standing in for them yield the CPU to the app, so that their work is not counted
+    against the app's.
     """
     bench.start(
         "simulator",
         [
-            *("nice", "-n", "19"),
             sys.executable,
             *("-m", "payments.simulator.server", "--port", str(sim_port)),
             *("--secret", SECRET),
@@ -100,6 +100,7 @@ def start_simulator_and_mail(bench, env, sim_port, smtp_port, app_url=None):
         env=env,
         port=sim_port,
         ready="/_sim/clock",
+        niceness=19,
     )
     smtp = bench.start(
         "smtp",
@@ -109,6 +110,7 @@ def start_simulator_and_mail(bench, env, sim_port, smtp_port, app_url=None):
             *("-l", f"127.0.0.1:{smtp_port}"),
         ],
         env=env,
+        niceness=19,
     )
     wait_for_port(smtp, smtp_port)
 

@@ -99,12 +99,26 @@ def lower_priority(niceness):
     Web requests come first: Stripe waits on the webhook's answer and people on pages,
     while the worker's queue can wait a few seconds. Where raising niceness is not allowed,
     the worker runs as it is.
+
+    Linux with autogroup scheduling shares the CPU between sessions first and applies a
+    process's niceness only within its own session: a worker started in a session of its
+    own (systemd, ``setsid``, a process manager) would compete with the web server as an
+    equal. There the session's group is lowered too; a worker that shares its session
+    (a terminal running ``make run``) leaves the group alone, as it would lower the
+    web's processes with it.
     """
     try:
         current = os.nice(0)
-        return os.nice(max(0, int(niceness) - current))
+        niceness = os.nice(max(0, int(niceness) - current))
     except OSError:
         return os.nice(0)
+    if os.getsid(0) == os.getpid():
+        try:
+            with open("/proc/self/autogroup", "w") as group:
+                group.write(str(niceness))
+        except OSError:  # not Linux, or autogroup scheduling is off
+            pass
+    return niceness
 
 
 def run_forever(stop_after=None):

@@ -1,5 +1,10 @@
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from core import clock
@@ -63,3 +68,38 @@ def test_readyz_reports_an_unreachable_database(app, client, monkeypatch):
     assert response.status_code == 503
     assert response.get_json()["database"] == "unreachable"
     assert client.get("/healthz").status_code == 200
+
+
+LOWER = (
+    "import os; from core.worker import lower_priority; n = lower_priority(19); "
+    "group = open('/proc/self/autogroup').read().split() if os.path.exists("
+    "'/proc/self/autogroup') else None; print(n, group[-1] if group else '-')"
+)
+
+
+def _lowered(own_session):
+    answer = subprocess.run(
+        [sys.executable, "-c", LOWER],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        check=True,
+        start_new_session=own_session,
+    )
+    return answer.stdout.split()
+
+
+def test_a_worker_in_a_session_of_its_own_lowers_its_session_group_too():
+    """Autogroup scheduling shares the CPU between sessions before niceness counts: a
+    worker started by systemd or setsid must lower its group, or it competes as an equal."""
+    if not os.path.exists("/proc/self/autogroup"):
+        pytest.skip("no autogroup scheduling here")
+    assert _lowered(own_session=True) == ["19", "19"]
+
+
+def test_a_worker_sharing_its_session_leaves_the_group_to_the_web():
+    if not os.path.exists("/proc/self/autogroup"):
+        pytest.skip("no autogroup scheduling here")
+    niceness, group = _lowered(own_session=False)
+    assert niceness == "19"
+    assert group == open("/proc/self/autogroup").read().split()[-1]  # as this process's
