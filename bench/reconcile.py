@@ -19,6 +19,7 @@ database).
 """
 
 import argparse
+import itertools
 import multiprocessing
 import os
 import resource
@@ -280,12 +281,13 @@ def export_journal(database_url, result):
         rows = exports.journal_rows(exports.line_batches(*exports.payout_conditions(payout)))
         response = stream_csv(exports.JOURNAL_HEADER, rows, "journal.csv")
         chunks = iter(response.response)
-        size = len(next(chunks))
-        for _ in range(5000):  # the first batches: imports, caches and the connection are warm
-            size += len(next(chunks))
+        size = count = 0
+        # The first rows warm imports, caches and the connection before memory is noted.
+        for chunk in itertools.islice(chunks, 5000):
+            size += len(chunk)
+            count += 1
         baseline = _rss_mb()
         started = time.perf_counter()
-        count = 5001
         for chunk in chunks:
             size += len(chunk)
             count += 1
@@ -300,9 +302,13 @@ def run_export(database_url, count):
         target=export_journal, args=(database_url, child)
     )
     process.start()
-    if not parent.poll(3600):
-        process.kill()
-        raise BenchError("the export did not finish")
+    deadline = time.monotonic() + 3600
+    while not parent.poll(1):
+        if not process.is_alive():
+            raise BenchError("the export stopped before it finished (its error is above)")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise BenchError("the export did not finish")
     rows, size, seconds, baseline, peak = parent.recv()
     process.join()
     growth = peak - baseline
