@@ -156,10 +156,17 @@ def _user_by_email(email):
 
 
 def find_person(email):
-    """The record of ``email``: its account and the addresses merged into it."""
+    """The record of ``email``: its account and the addresses merged into it.
+
+    An address merged into another record finds that record.
+    """
     email = normalise_email(email)
     if not email or "@" not in email:
         raise ValidationError(_l("Please give an email address."), field="email")
+    email = (
+        db.session.scalar(sa.select(PersonAlias.into_email).where(PersonAlias.email == email))
+        or email
+    )
     aliases = db.session.scalars(
         sa.select(PersonAlias.email).where(PersonAlias.into_email == email).order_by(PersonAlias.id)
     ).all()
@@ -256,13 +263,21 @@ def export(person):
 
 
 def exported(email, kind):
-    """:func:`export` for staff to download, written to the audit log (it is personal data)."""
+    """:func:`export` for staff to download, written to the audit log (it is personal data).
+
+    The entry names the person by fingerprint: the log is append-only and must not keep
+    an address that an erasure later takes away.
+    """
     person = _existing(email).person
     data = export(person)
     audit.record(
         "person.exported",
         person.user,
-        data={"email": person.email, "format": kind, "sections": sorted(data["sections"])},
+        data={
+            "fingerprints": [fingerprint(address) for address in person.emails],
+            "format": kind,
+            "sections": sorted(key for key, rows in data["sections"].items() if rows),
+        },
     )
     return data
 

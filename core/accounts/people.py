@@ -5,10 +5,10 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from core.accounts.models import LoginSession, RecoveryCode, User
+from core.accounts.models import LoginSession, RecoveryCode, Role, User
 from core.accounts.services import revoke_all_sessions
 from core.db import db
-from core.people import MERGED_DOMAIN, Column, Provider, Section, like
+from core.people import MERGED_DOMAIN, CannotMerge, Column, Provider, Section, like
 
 #: No password hash starts so: argon2 refuses it, so no password signs in.
 NO_PASSWORD = "!erased-"
@@ -74,6 +74,12 @@ def close(user, email):
     user.email_verified_at = None
 
 
+def blockers(person):
+    if person.user is not None and person.user.role > Role.member:
+        return [_l("This is a staff account: take its role away first.")]
+    return []
+
+
 def erase(person, placeholder):
     if person.user is None:
         return {}
@@ -94,8 +100,12 @@ def merge(source, target):
         source.user.email = target.email
         source.user.email_verified_at = None
         return {"accounts_moved": 1}
+    if source.user.role > Role.member:
+        raise CannotMerge(_l("This is a staff account: take its role away first."))
     close(source.user, f"merged-{source.user.id}@{MERGED_DOMAIN}")
     return {"accounts_closed": 1}
 
 
-provider = Provider("accounts", sections, search=search, erase=erase, merge=merge, order=0)
+provider = Provider(
+    "accounts", sections, search=search, blockers=blockers, erase=erase, merge=merge, order=0
+)

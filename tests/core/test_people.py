@@ -349,6 +349,8 @@ def test_the_json_export_holds_every_feature_and_is_audited(staff, ana, app):
         )
         assert entry.actor == "treasurer@example.org"
         assert entry.data["format"] == "json" and entry.target_id == str(ana["user_id"])
+        assert entry.data["fingerprints"] == [fingerprint(ANA)]
+        assert ANA not in json.dumps(entry.data)  # an erasure could not take it out again
 
 
 def test_the_csv_export_holds_the_same_and_is_formula_safe(staff, ana):
@@ -444,7 +446,11 @@ def test_merge_moves_every_row_of_b_into_a_and_is_audited(staff, ana, app):
         assert entry.data["moved"]["shop.orders"] == 1
     page = staff.get(f"/treasurer/people/record?email={ANA}").get_data(as_text=True)
     assert WORK in page  # "also merged into this record", and B's emails sent
-    assert staff.get(f"/treasurer/people/record/export.json?email={WORK}").status_code == 200
+    # B's address now finds A's record.
+    assert staff.get(f"/treasurer/people/record/export.json?email={WORK}").get_json()["emails"] == [
+        ANA,
+        WORK,
+    ]
 
 
 def test_merging_an_account_into_a_bare_address_moves_the_account(staff, app):
@@ -618,6 +624,18 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
         else:
             assert personal not in text, personal
     assert {d["amount"] for d in kept["sections"]["donations"]} == {5000, 2500}
+
+
+def test_a_staff_account_is_not_erased(staff, app):
+    from core.accounts.models import User
+
+    page = staff.get("/treasurer/people/erase?email=treasurer@example.org")
+    assert "This is a staff account" in page.get_data(as_text=True)
+    assert erase(staff, "treasurer@example.org").status_code == 409
+    with app.app_context():
+        assert db.session.scalar(
+            sa.select(User).where(User.email == "treasurer@example.org")
+        ).active
 
 
 # -- access ------------------------------------------------------------------------------------
