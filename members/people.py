@@ -1,7 +1,8 @@
 """A person's membership, its dues and household places, as part of their record.
 
 Dues are the books: an erased member's dues keep their amounts, dates and receipts; the
-mailing address and the staff note go, and their places in households are removed.
+membership ends, its mailing address and staff note go, and their places in households
+are removed.
 """
 
 import sqlalchemy as sa
@@ -10,7 +11,13 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db
 from core.people import CannotMerge, Column, Provider, Section, belongs, like
-from members.models import Dues, HouseholdMember, Membership
+from members.models import (
+    Dues,
+    HouseholdMember,
+    Membership,
+    MembershipStatus,
+    membership_states,
+)
 
 MEMBERSHIP = [
     Column("id", _l("Number")),
@@ -115,6 +122,11 @@ def erase(person, placeholder):
     membership = _membership(person)
     done = {}
     if membership is not None:
+        if membership.status != MembershipStatus.cancelled:
+            # No one is left to send Mondial to, or to count as a member.
+            membership_states.move(
+                membership, MembershipStatus.cancelled, data={"reason": "personal data erased"}
+            )
         membership.mailing_name = ""
         membership.address_line1 = membership.address_line2 = ""
         membership.city = membership.province = membership.postal_code = ""

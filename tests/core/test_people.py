@@ -591,6 +591,7 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
         )
         membership = db.session.scalar(sa.select(Membership))
         assert (membership.mailing_name, membership.note, len(membership.dues)) == ("", "", 1)
+        assert membership.status.value == "cancelled"
         assert membership.dues[0].amount == 4000
         order = db.session.get(Order, ana["order_id"])
         assert (order.total, order.name, order.email, order.address_line1) == (
