@@ -313,11 +313,10 @@ def _reason(reason):
 def merge(source_email, target_email, *, reason, by=None):
     """Move record B (``source_email``) into record A (``target_email``); returns the counts.
 
-    ``by`` is the id of the staff member who merges (kept on the alias).
-
     Each feature moves its rows (their address and account become A's); B's account, if A
     has one too, is closed. B's address becomes an alias of A, so what belongs to the
-    address itself (consents, emails sent) still shows on A's record.
+    address itself (consents, emails sent) still shows on A's record. ``by`` is the id of
+    the staff member who merges.
     """
     reason = _reason(reason)
     source, target = (found.person for found in records_to_merge(source_email, target_email))
@@ -330,17 +329,14 @@ def merge(source_email, target_email, *, reason, by=None):
             for what, count in provider.merge(source, target).items():
                 if count:
                     moved[f"{provider.key}.{what}"] = count
-    for email in source.emails:
-        alias = db.session.scalar(sa.select(PersonAlias).where(PersonAlias.email == email))
-        if alias is None:
-            db.session.add(PersonAlias(email=email, into_email=target.email, merged_by_id=by))
-        else:
-            alias.into_email = target.email
+    # Addresses merged into B earlier now belong to A too (B's own is never an alias:
+    # find_person resolved it).
     db.session.execute(
         sa.update(PersonAlias)
-        .where(PersonAlias.into_email.in_(source.emails))
+        .where(PersonAlias.into_email == source.email)
         .values(into_email=target.email)
     )
+    db.session.add(PersonAlias(email=source.email, into_email=target.email, merged_by_id=by))
     db.session.flush()
     audit.record(
         "person.merged",
