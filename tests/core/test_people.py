@@ -481,6 +481,19 @@ def test_merging_an_account_into_a_bare_address_moves_the_account(staff, app):
         )
 
 
+def test_an_address_merged_twice_follows_its_record(app_ctx):
+    from core import people
+
+    for address in ("a@example.org", "b@example.org", "c@example.org"):
+        DonationFactory(email=address)
+    people.merge("b@example.org", "a@example.org", reason="Duplicate")
+    people.merge("a@example.org", "c@example.org", reason="Duplicate")
+    found = people.find_person("B@example.org")
+    assert found.emails == ("c@example.org", "b@example.org", "a@example.org")
+    with pytest.raises(people.CannotMerge):
+        people.merge("b@example.org", "c@example.org", reason="Again")
+
+
 def test_two_memberships_cannot_merge(staff, app):
     from members.models import Membership
 
@@ -625,6 +638,9 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
         else:
             assert personal not in text, personal
     assert {d["amount"] for d in kept["sections"]["donations"]} == {5000, 2500}
+    # Nor does a search find the erased record by what is left.
+    listed = staff.get("/treasurer/people/?q=erased").get_data(as_text=True)
+    assert placeholder not in listed and "No one matches." in listed
 
 
 def test_a_staff_account_is_not_erased(staff, app):
