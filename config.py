@@ -151,7 +151,7 @@ class Config:
 
     #: The feature packages this installation serves, in order (as Django's INSTALLED_APPS):
     #: ``create_app`` imports each and calls its ``init_app(app)``.
-    FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer")
+    FEATURES = ("payments", "donations", "members", "shop", "involve", "treasurer", "people")
     # How old this process's copy of the page-cache versions may be (core/cache.py): a
     # change made by another process shows within this time; 0 asks Redis every request.
     CACHE_VERSION_CHECK_SECONDS = 1.0

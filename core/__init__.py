@@ -126,12 +126,17 @@ def register_extensions(app):
 
 def register_blueprints(app):
     from core.accounts import bp as accounts_bp
+    from core.accounts import people as accounts_people
     from core.accounts.admin import UserView
     from core.accounts.models import User
     from core.mail import bp as mail_bp
+    from core.mail import people as mail_people
+    from core.people import register as register_people
     from core.views import bp as core_bp
 
     add_view(app, UserView(User, db, name=_l("Accounts"), category=_l("People")))
+    register_people(app, accounts_people.provider)
+    register_people(app, mail_people.provider)
     for blueprint in (core_bp, accounts_bp, mail_bp):
         app.register_blueprint(blueprint)
 

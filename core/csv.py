@@ -50,3 +50,15 @@ def stream_csv(header, rows, filename):
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def csv_response(header, rows, filename):
+    """The whole file at once, for a small export whose request also writes (an audit entry):
+    a streamed answer is sent after the request's commit, so it must only read."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    text = BOM + _line(writer, buffer, header) + "".join(_line(writer, buffer, r) for r in rows)
+    response = Response(text, mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

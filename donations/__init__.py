@@ -15,12 +15,13 @@ bp = Blueprint(
 def init_app(app):
     """Pages, API, admin, panels, the ``donation`` payment purpose and ``flask receipts``."""
     from core import panels, seed
+    from core import people as registry
     from core.admin import add_view
     from core.api import api_for
     from core.cli import add_command
     from core.db import db
     from core.mail.services import register_attachment
-    from donations import handlers, receipts, staff, views  # noqa: F401  (staff and views add routes)
+    from donations import handlers, people, receipts, staff, views  # noqa: F401  (routes)
     from donations import panels as ours
     from donations.admin import FundView
     from donations.api import blp
@@ -33,6 +34,7 @@ def init_app(app):
     app.add_template_global(receipts.path, "receipt_url")
     api_for(app).register_blueprint(blp)
     register_purpose(app, handlers.purpose())
+    registry.register(app, people.provider)
     add_view(app, FundView(Fund, db, name=_l("Funds"), category=_l("Donations")))
     add_command(app, receipts_cli)
     register_attachment(app, receipts.PDF_RENDERER, receipts.pdf_as_issued)

@@ -19,17 +19,19 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from core import panels, seed
+    from core import people as registry
     from core.admin import add_view
     from core.cli import add_command
     from core.db import db
     from core.worker import register_task
-    from involve import content, delivery, staff, views  # noqa: F401  (routes)
+    from involve import content, delivery, people, staff, views  # noqa: F401  (routes)
     from involve.admin import CampaignView, PageLinkView, PageView
     from involve.caching import CAMPAIGNS
     from involve.cli import involve_cli
     from involve.models import Campaign, ContentPage, PageLink
 
     app.register_blueprint(bp)
+    registry.register(app, people.provider)
 
     category = _l("Get Involved")
     add_view(app, CampaignView(Campaign, db, name=_l("Campaigns"), category=category))

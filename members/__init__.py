@@ -12,10 +12,11 @@ def init_app(app):
     from flask_babel import lazy_gettext as _l
 
     from core import panels, seed
+    from core import people as registry
     from core.admin import add_view
     from core.api import api_for
     from core.db import db
-    from members import cli, handlers, staff, views  # noqa: F401  (routes)
+    from members import cli, handlers, people, staff, views  # noqa: F401  (routes)
     from members.admin import TierView
     from members.api import blp
     from members.models import Tier
@@ -24,6 +25,7 @@ def init_app(app):
     app.register_blueprint(bp)
     api_for(app).register_blueprint(blp)
     register_purpose(app, handlers.purpose())
+    registry.register(app, people.provider)
     add_view(app, TierView(Tier, db, name=_l("Membership tiers"), category=_l("Members")))
     cli.register(app)
     seed.register(app, "tiers", cli.seed_tiers, order=20)

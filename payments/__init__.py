@@ -12,9 +12,11 @@ bp = Blueprint("payments", __name__, template_folder="templates")
 
 def init_app(app):
     """The webhook and return pages, ``flask payments``, the simulated clock, worker tasks."""
-    from payments import cli, services, simclock, views
+    from core import people as registry
+    from payments import cli, people, services, simclock, views
 
     app.register_blueprint(bp)
+    registry.register(app, people.provider)
     app.wsgi_app = views.WebhookFastPath(app, app.wsgi_app)
     app.register_error_handler(services.CheckoutUnavailable, views.checkout_unavailable)
     cli.register(app)

@@ -12,13 +12,14 @@ def init_app(app):
     from flask_login import user_logged_in
 
     from core import panels, seed
+    from core import people as registry
     from core.admin import add_view
     from core.api import api_for
     from core.cli import add_command
     from core.db import db
     from core.mail.services import register_attachment
     from payments.purposes import register_purpose
-    from shop import caching, handlers, invoices, staff, views  # noqa: F401  (routes, watches)
+    from shop import caching, handlers, invoices, people, staff, views  # noqa: F401
     from shop.admin import ProductView, ShippingRateView, TaxRateView
     from shop.api import blp
     from shop.cli import seed_shop, shop_cli
@@ -27,6 +28,7 @@ def init_app(app):
     app.register_blueprint(bp)
     api_for(app).register_blueprint(blp)
     register_purpose(app, handlers.purpose())
+    registry.register(app, people.provider)
     register_attachment(app, handlers.INVOICE_RENDERER, invoices.invoice_pdf)
     register_attachment(app, handlers.CREDIT_NOTE_RENDERER, invoices.credit_note_pdf)
     seed.register(app, "shop", seed_shop, order=30)

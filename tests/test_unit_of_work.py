@@ -19,6 +19,15 @@ AT_THE_BOUNDARY = [
     "donations/handlers.py",
     "donations/receipts.py",
     "payments/views.py",
+    "core/people.py",
+    "core/accounts/people.py",
+    "core/mail/people.py",
+    "payments/people.py",
+    "donations/people.py",
+    "members/people.py",
+    "shop/people.py",
+    "involve/people.py",
+    "people/views.py",
 ]
 
 

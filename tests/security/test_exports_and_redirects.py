@@ -144,6 +144,10 @@ def test_formulas_typed_into_forms_are_inert_in_every_export(
         f"/admin/take-action/{campaign_id}/signatures.csv",
         "/admin/volunteers.csv",
         "/admin/news-consent.csv",
+        *(
+            f"/treasurer/people/record/export.csv?email={quote(address)}"
+            for address in ("=1+1@example.org", "+member@example.org", "-signer@example.org")
+        ),
     ]
     seen = set()
     for path in exports:

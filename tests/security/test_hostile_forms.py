@@ -78,6 +78,17 @@ def _cart(request):
     client.post("/api/v1/cart/items", json={"product_id": found["issue-42"]})
 
 
+def _people(request):
+    """Two records of one person, for the people screens' merge and erasure."""
+    from tests.factories import DonationFactory
+
+    app = request.getfixturevalue("app")
+    with app.app_context():
+        DonationFactory(email="olive@example.org", donor_name="Olive Offline")
+        DonationFactory(email="olive@work.example", donor_name="Olive Offline")
+        db.session.commit()
+
+
 SETUPS = {
     "donate": ["funds", "stripe_sim"],
     "join": ["tiers", "stripe_sim"],
@@ -89,6 +100,7 @@ SETUPS = {
     "member_tiers": ["tiers", _member, "stripe_sim"],
     "treasurer_funds": ["funds", _treasurer],
     "treasurer_tiers": ["tiers", _treasurer],
+    "treasurer_people": [_people, _treasurer],
 }
 
 
@@ -233,6 +245,25 @@ FORMS = [
         text=["email", "name", "reference", "mailing_name", "address_line1", "received_on"],
         numbers=["amount"],
         setup="treasurer_tiers",
+    ),
+    Form(
+        "/treasurer/people/merge",
+        {
+            "into": "olive@example.org",
+            "source": "olive@work.example",
+            "reason": "The same donor, at work",
+            "confirm": "y",
+        },
+        text=["into", "source", "reason"],
+        token_from="/treasurer/people/",
+        setup="treasurer_people",
+    ),
+    Form(
+        "/treasurer/people/erase",
+        {"email": "olive@example.org", "reason": "Asked by email", "confirm": "y"},
+        text=["email", "reason"],
+        token_from="/treasurer/people/",
+        setup="treasurer_people",
     ),
     Form(
         "/register",

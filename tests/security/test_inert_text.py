@@ -107,6 +107,10 @@ def test_markup_typed_anywhere_is_shown_as_text_everywhere(
         *[f"/treasurer/orders/{i}" for i in order_ids],
         "/treasurer/audit",
         "/admin/user/",
+        "/treasurer/people/?q=example",
+        "/treasurer/people/record?email=marc@example.org",
+        "/treasurer/people/record?email=nadia@example.org",
+        "/treasurer/people/erase?email=nadia@example.org",
     ]
     shown = []
     for path in pages:

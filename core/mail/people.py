@@ -1,0 +1,78 @@
+"""The emails sent to a person and their consents to news, as part of their record.
+
+Both are facts about an address: merging leaves them with it (core.people keeps the
+address as an alias of the record), and only erasing touches them.
+"""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from core.db import db
+from core.mail.models import EmailConsent, OutboxMessage
+from core.people import Column, Provider, Section, matches
+
+OUTBOX = [
+    Column("id", _l("Number")),
+    Column("to_addr", _l("To")),
+    Column("subject", _l("Subject")),
+    Column("template", _l("Kind")),
+    Column("category", _l("Category")),
+    Column("status", _l("Status")),
+    Column("created_at", _l("Written"), "datetime"),
+    Column("sent_at", _l("Sent"), "datetime"),
+    Column("text_body", _l("Text"), "text", detail=True),
+]
+
+CONSENTS = [
+    Column("id", _l("Number")),
+    Column("email", _l("Email")),
+    Column("topic", _l("Topic")),
+    Column("granted", _l("Consents"), "bool"),
+    Column("wording", _l("Wording"), detail=True),
+    Column("language", _l("Language")),
+    Column("source", _l("Where")),
+    Column("created_at", _l("When"), "datetime"),
+]
+
+
+def _row(obj, columns):
+    return {column.key: getattr(obj, column.key) for column in columns}
+
+
+def sections(person):
+    sent = db.session.scalars(
+        sa.select(OutboxMessage)
+        .where(matches(OutboxMessage.to_addr, person))
+        .order_by(OutboxMessage.id.desc())
+    ).all()
+    consents = db.session.scalars(
+        sa.select(EmailConsent)
+        .where(matches(EmailConsent.email, person))
+        .order_by(EmailConsent.id.desc())
+    ).all()
+    return [
+        Section(
+            "consents",
+            _l("Consents to news emails"),
+            CONSENTS,
+            [_row(c, CONSENTS) for c in consents],
+        ),
+        Section("outbox", _l("Emails sent"), OUTBOX, [_row(m, OUTBOX) for m in sent]),
+    ]
+
+
+def erase(person, placeholder):
+    # Nothing more will be sent; a consent's proof is kept without the address it was for.
+    messages = db.session.execute(
+        sa.delete(OutboxMessage).where(matches(OutboxMessage.to_addr, person))
+    ).rowcount
+    consents = db.session.execute(
+        sa.update(EmailConsent)
+        .where(matches(EmailConsent.email, person))
+        .values(email=placeholder)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {"emails": messages, "consents": consents}
+
+
+provider = Provider("mail", sections, erase=erase, order=90)
