@@ -86,6 +86,8 @@ class Column:
     kind: str = "text"
     #: Only in the exports: too long for the page (an email's text).
     detail: bool = False
+    #: What the page shows for each stored value (a status, a kind); exports keep the value.
+    labels: Any = field(default=None, compare=False)
 
 
 @dataclass

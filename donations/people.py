@@ -17,6 +17,9 @@ from core import clock
 from core.db import db
 from core.people import Column, Provider, Section, belongs, like, matches
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt, ReceiptItem
+from donations.staff_forms import KIND_LABELS, METHOD_LABELS, MONTHLY_STATUS_LABELS, STATUS_LABELS
+
+RECEIPT_KIND_LABELS = {"official": _l("Official receipt"), "acknowledgement": _l("Acknowledgement")}
 
 #: Years after the end of a receipt's tax year for which its copy is kept (CRA).
 RECEIPT_COPY_YEARS = 2
@@ -35,13 +38,13 @@ CONTACT = {
 DONATIONS = [
     Column("id", _l("Number")),
     Column("received_at", _l("Received"), "datetime"),
-    Column("kind", _l("Kind")),
-    Column("status", _l("Status")),
+    Column("kind", _l("Kind"), labels=KIND_LABELS),
+    Column("status", _l("Status"), labels=STATUS_LABELS),
     Column("fund", _l("Fund")),
     Column("amount", _l("Amount"), "money"),
     Column("fee_covered", _l("Fee covered"), "money"),
     Column("refunded", _l("Refunded"), "money"),
-    Column("method", _l("Method")),
+    Column("method", _l("Method"), labels=METHOD_LABELS),
     Column("reference", _l("Reference")),
     Column("donor_name", _l("Name")),
     Column("organization_name", _l("Organisation")),
@@ -57,7 +60,7 @@ DONATIONS = [
 MONTHLY = [
     Column("id", _l("Number")),
     Column("created_at", _l("Started"), "datetime"),
-    Column("status", _l("Status")),
+    Column("status", _l("Status"), labels=MONTHLY_STATUS_LABELS),
     Column("fund", _l("Fund")),
     Column("amount", _l("Each month"), "money"),
     Column("charged", _l("Charged each month"), "money"),
@@ -71,7 +74,7 @@ MONTHLY = [
 
 RECEIPTS = [
     Column("number", _l("Receipt")),
-    Column("kind", _l("Kind")),
+    Column("kind", _l("Kind"), labels=RECEIPT_KIND_LABELS),
     Column("year", _l("Year")),
     Column("issued_on", _l("Issued"), "date"),
     Column("amount", _l("Amount"), "money"),

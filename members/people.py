@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db
 from core.people import CannotMerge, Column, Provider, Section, belongs, like
+from members.forms import DUES_STATUS_LABELS, FORMAT_LABELS, METHOD_LABELS, STATUS_LABELS
 from members.models import (
     Dues,
     HouseholdMember,
@@ -22,11 +23,11 @@ from members.models import (
 MEMBERSHIP = [
     Column("id", _l("Number")),
     Column("tier", _l("Tier")),
-    Column("status", _l("Status")),
+    Column("status", _l("Status"), labels=STATUS_LABELS),
     Column("started_on", _l("Member since"), "date"),
     Column("ends_on", _l("Paid until"), "date"),
     Column("auto_renew", _l("Renews automatically"), "bool"),
-    Column("mondial_format", _l("Mondial")),
+    Column("mondial_format", _l("Mondial"), labels=FORMAT_LABELS),
     Column("mailing_name", _l("Name")),
     Column("postal_address", _l("Address")),
     Column("note", _l("Staff note"), detail=True),
@@ -35,8 +36,8 @@ MEMBERSHIP = [
 DUES = [
     Column("id", _l("Number")),
     Column("tier", _l("Tier")),
-    Column("status", _l("Status")),
-    Column("method", _l("Method")),
+    Column("status", _l("Status"), labels=DUES_STATUS_LABELS),
+    Column("method", _l("Method"), labels=METHOD_LABELS),
     Column("amount", _l("Amount"), "money"),
     Column("refunded", _l("Refunded"), "money"),
     Column("starts_on", _l("From"), "date"),

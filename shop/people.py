@@ -13,10 +13,21 @@ from core.db import db
 from core.people import Column, Provider, Section, belongs, like, matches
 from shop.models import CartLine, IssueSend, Order, OrderLine, OrderStatus, Product
 
+#: As the order pages say them (shop/_order_status.html).
+STATUS_LABELS = {
+    "pending": _l("Waiting for payment"),
+    "paid": _l("Paid"),
+    "fulfilled": _l("Fulfilled"),
+    "shipped": _l("Shipped"),
+    "cancelled": _l("Cancelled"),
+    "partially_refunded": _l("Partially refunded"),
+    "refunded": _l("Refunded"),
+}
+
 ORDERS = [
     Column("number", _l("Order")),
     Column("created_at", _l("Placed"), "datetime"),
-    Column("status", _l("Status")),
+    Column("status", _l("Status"), labels=STATUS_LABELS),
     Column("items", _l("Items"), "list"),
     Column("total", _l("Total"), "money"),
     Column("tax", _l("Tax"), "money"),

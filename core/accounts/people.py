@@ -5,6 +5,7 @@ import secrets
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core.accounts.admin import ROLE_LABELS
 from core.accounts.models import LoginSession, RecoveryCode, Role, User
 from core.accounts.services import revoke_all_sessions
 from core.db import db
@@ -18,7 +19,7 @@ COLUMNS = [
     Column("email", _l("Email")),
     Column("name", _l("Name")),
     Column("language", _l("Language")),
-    Column("role", _l("Role")),
+    Column("role", _l("Role"), labels={role.name: label for role, label in ROLE_LABELS.items()}),
     Column("active", _l("Active"), "bool"),
     Column("email_verified_at", _l("Email confirmed"), "datetime"),
     Column("created_at", _l("Created"), "datetime"),
