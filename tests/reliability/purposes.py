@@ -1,0 +1,249 @@
+"""The product's purposes as one table: how each is paid for, and its state as plain values.
+
+Each :class:`Purpose` starts a checkout through the real pages (``/donate``, ``/join``,
+``/checkout``), then may move time on so that Stripe renews it. :func:`state` reads every
+row a payment can touch (payments, gifts, receipts, memberships, dues, orders, stock, the
+outbox and the event inbox) as values without ids or times, so that two runs in any
+delivery order can be compared with ``==``.
+"""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from core.db import db
+from tests.donation_fixtures import gift_form
+from tests.helpers import post_form
+from tests.member_fixtures import join_form, session_of
+from tests.shop_fixtures import add_to_cart, check_out
+
+DONOR = "dana@example.org"
+MEMBER = "ines@example.org"
+BUYER = "buyer@example.org"
+
+
+@dataclass(frozen=True)
+class Purpose:
+    name: str
+    #: ``start(ctx)`` fills in the purpose's form; returns the Checkout Session's id.
+    start: callable
+    #: Fixtures the purpose needs (seeded funds, tiers, products).
+    fixtures: tuple = ()
+    #: ``renew(ctx)`` moves both clocks on so that Stripe charges again, or None.
+    renew: callable = None
+    #: Whom the emails go to.
+    email: str = DONOR
+
+
+class Ctx:
+    """What a purpose's steps use: the app, a visitor's client, the simulator, fixtures."""
+
+    def __init__(self, request, purpose):
+        self.app = request.getfixturevalue("app")
+        self.client = request.getfixturevalue("client")
+        self.stripe_sim = request.getfixturevalue("stripe_sim")
+        self.fixtures = {name: request.getfixturevalue(name) for name in purpose.fixtures}
+
+
+def _give(ctx, **overrides):
+    response = post_form(ctx.client, "/donate", gift_form(**overrides), token_from="/donate")
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return session_of(response)
+
+
+def _join(ctx, renewal):
+    response = post_form(
+        ctx.client, "/join/individual", join_form(renewal=renewal), token_from="/join/individual"
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return session_of(response)
+
+
+def _shop(ctx, **extras):
+    products = ctx.fixtures["products"]
+    add_to_cart(ctx.client, products["issue-42"], 2)
+    add_to_cart(ctx.client, products["issue-41-pdf"], 1)
+    if extras:
+        chosen = post_form(
+            ctx.client, "/cart/extras", {"add": "Add", **extras}, token_from="/cart/extras"
+        )
+        assert chosen.status_code == 303, chosen.get_data(as_text=True)
+        password = {"password": "a long enough passphrase"}
+    else:
+        password = {}
+    response, session_id = check_out(ctx.client, **password)
+    assert response.status_code == 303, response.get_data(as_text=True)
+    return session_id
+
+
+def _a_month_later(ctx):
+    ctx.stripe_sim.advance(days=31)
+
+
+def _a_year_later(ctx):
+    from members.models import Membership
+
+    with ctx.app.app_context():
+        ends_on = db.session.scalar(sa.select(Membership.ends_on))
+        from core import clock
+
+        days = (ends_on - clock.today()).days + 2
+    ctx.stripe_sim.advance(days=days)
+
+
+ONE_TIME_GIFT = Purpose("one-time gift", lambda ctx: _give(ctx), fixtures=("funds",))
+MONTHLY_GIFT = Purpose(
+    "monthly gift",
+    lambda ctx: _give(ctx, frequency="monthly", other_amount="20", annual_receipt="y"),
+    fixtures=("funds",),
+)
+MONTHLY_GIFT_RENEWED = Purpose(
+    "monthly gift and its renewal",
+    MONTHLY_GIFT.start,
+    fixtures=("funds",),
+    renew=_a_month_later,
+)
+MEMBERSHIP = Purpose(
+    "membership paid once", lambda ctx: _join(ctx, "once"), fixtures=("tiers",), email=MEMBER
+)
+MEMBERSHIP_RENEWED = Purpose(
+    "membership and its yearly renewal",
+    lambda ctx: _join(ctx, "auto"),
+    fixtures=("tiers",),
+    renew=_a_year_later,
+    email=MEMBER,
+)
+SHOP_ORDER = Purpose("shop order", lambda ctx: _shop(ctx), fixtures=("products",), email=BUYER)
+MIXED_CART = Purpose(
+    "mixed cart: issues, a gift and a membership",
+    lambda ctx: _shop(ctx, gift_amount="25", fund="general", tier="individual"),
+    fixtures=("products", "funds", "tiers"),
+    email=BUYER,
+)
+
+ALL = [ONE_TIME_GIFT, MONTHLY_GIFT_RENEWED, MEMBERSHIP, MEMBERSHIP_RENEWED, SHOP_ORDER, MIXED_CART]
+
+
+THANKS = (DONOR, "Thank you for your gift")
+CONFIRM = (MEMBER, "Confirm your email address")
+WELCOME = (MEMBER, "Welcome: your membership")
+STOCK = [("issue-41", "0"), ("issue-41-pdf", None), ("issue-42", "8")]  # 2 of 10 sold
+
+#: What each purpose ends with once paid (and renewed), every other table empty.
+END_STATES = {
+    ONE_TIME_GIFT: {
+        "payments": [("succeeded", "payment", 2500, 0, 103)],
+        "donations": [("one_time", "paid", "2500", "0")],
+        "receipts": [("acknowledgement", "2500", "False")],
+        "emails": [THANKS],
+    },
+    MONTHLY_GIFT: {
+        "payments": [("succeeded", "subscription", 2000, 0, 88)],
+        "donations": [("monthly", "paid", "2000", "0")],
+        "monthly gifts": [("active", "2000")],
+        "emails": [THANKS],
+    },
+    MONTHLY_GIFT_RENEWED: {
+        "payments": [("succeeded", "subscription", 2000, 0, 88)] * 2,
+        "donations": [("monthly", "paid", "2000", "0")] * 2,
+        "monthly gifts": [("active", "2000")],
+        "emails": [THANKS],  # the renewal's gift goes on the annual receipt
+    },
+    MEMBERSHIP: {
+        "payments": [("succeeded", "payment", 5000, 0, 175)],
+        "memberships": [("current", "False")],
+        "dues": [("paid", "5000", "0")],
+        "emails": [CONFIRM, WELCOME],
+    },
+    MEMBERSHIP_RENEWED: {
+        "payments": [("succeeded", "subscription", 5000, 0, 175)] * 2,
+        "memberships": [("current", "True")],
+        "dues": [("paid", "5000", "0")] * 2,
+        "emails": [CONFIRM, WELCOME, (MEMBER, "Your membership is renewed")],
+    },
+    SHOP_ORDER: {
+        "payments": [("succeeded", "payment", 4100, 0, 149)],
+        "orders": [("paid", "4100", "0")],
+        "stock": STOCK,
+        "emails": [(BUYER, "Your Mondial order M-000001")],
+    },
+    MIXED_CART: {
+        "payments": [("succeeded", "payment", 11600, 0, 366)],  # $41 + $25 + $50
+        "orders": [("paid", "4100", "0")],
+        "donations": [("one_time", "paid", "2500", "0")],
+        "receipts": [("acknowledgement", "2500", "False")],
+        "memberships": [("current", "False")],
+        "dues": [("paid", "5000", "0")],
+        "stock": STOCK,
+        "emails": [
+            (BUYER, "Confirm your email address"),
+            (BUYER, "Thank you for your gift"),
+            (BUYER, "Welcome: your membership"),
+            (BUYER, "Your Mondial order M-000001"),
+        ],
+    },
+}
+
+
+def expected(purpose):
+    empty = dict.fromkeys(
+        [
+            "payments",
+            "refunds",
+            "disputes",
+            "donations",
+            "monthly gifts",
+            "receipts",
+            "memberships",
+            "dues",
+            "orders",
+            "stock",
+            "emails",
+            "events not handled",
+        ],
+        [],
+    )
+    return {**empty, **END_STATES[purpose]}
+
+
+def by_name(purposes):
+    return {"argnames": "purpose", "argvalues": purposes, "ids": [p.name for p in purposes]}
+
+
+def state(app):
+    """Every row a payment touches, as sorted tuples of plain values."""
+    from core.mail.models import OutboxMessage
+    from donations.models import Donation, MonthlyGift, Receipt
+    from members.models import Dues, Membership
+    from payments.models import Dispute, Payment, Refund, StripeEvent
+    from shop.models import Order, Product
+
+    def rows(*columns, where=None):
+        query = sa.select(*columns)
+        if where is not None:
+            query = query.where(where)
+        return sorted(
+            tuple(str(v) if v is not None else None for v in row)
+            for row in db.session.execute(query)
+        )
+
+    with app.app_context():
+        found = {
+            "payments": sorted(
+                (str(p.status), p.mode, p.amount, p.amount_refunded, p.fee)
+                for p in db.session.scalars(sa.select(Payment))
+            ),
+            "refunds": rows(Refund.status, Refund.amount),
+            "disputes": rows(Dispute.status, Dispute.amount),
+            "donations": rows(Donation.kind, Donation.status, Donation.amount, Donation.refunded),
+            "monthly gifts": rows(MonthlyGift.status, MonthlyGift.amount),
+            "receipts": rows(Receipt.kind, Receipt.amount, Receipt.voided_at.is_not(None)),
+            "memberships": rows(Membership.status, Membership.auto_renew),
+            "dues": rows(Dues.status, Dues.amount, Dues.refunded),
+            "orders": rows(Order.status, Order.total, Order.refunded),
+            "stock": rows(Product.slug, Product.stock),
+            "emails": rows(OutboxMessage.to_addr, OutboxMessage.subject),
+            "events not handled": rows(StripeEvent.type, where=StripeEvent.processed_at.is_(None)),
+        }
+        db.session.remove()
+    return found
