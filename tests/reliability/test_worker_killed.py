@@ -79,7 +79,7 @@ def worker(smtp_port, stripe_sim, *args, wait=False):
     command = [flask_bin, "worker", "run", *args]
     if wait:
         done = subprocess.run(
-            command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+            command, cwd=ROOT, env=environ, capture_output=True, text=True, timeout=300
         )
         assert done.returncode == 0, done.stdout + done.stderr
         return done
@@ -115,7 +115,7 @@ def test_a_worker_killed_mid_batch_sends_the_rest_after_a_restart_and_the_one_in
 
     running = worker(holding_server.port, stripe_sim)
     try:
-        assert mailbox.holding.wait(timeout=60), "the worker never reached the third message"
+        assert mailbox.holding.wait(timeout=180), "the worker never reached the third message"
     finally:
         os.kill(running.pid, signal.SIGKILL)
         running.wait(timeout=30)
