@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from core import audit
 from core.accounts.models import User
 from core.accounts.services import (
+    TooManyEmails,
     authenticate,
     find_user,
     hash_password,
@@ -154,7 +155,12 @@ def account_for_joining(*, email, password, name, language):
     db.session.add(user)
     db.session.flush()
     audit.record("user.registered", user, actor=email, actor_id=user.id, data={"via": "join"})
-    send_verification(user)
+    try:
+        send_verification(user)
+    except TooManyEmails:
+        # The mailbox had a link very recently (from a request that then failed, say): the
+        # join goes on, as registering does, and the sign-in page offers a resend later.
+        pass
     return user, True
 
 

@@ -25,6 +25,7 @@ from members.forms import (
     SetPasswordForm,
 )
 from members.models import DuesStatus
+from payments.services import CheckoutUnavailable
 
 #: How long the way back from Stripe's Cancel remembers a visitor's new account.
 JOINING_SECONDS = 24 * 3600
@@ -94,6 +95,10 @@ def join_tier(slug):
     elif form.validate():
         try:
             return _start(form, tier, viewer)
+        except CheckoutUnavailable:
+            # Stored before Stripe was asked: the app-wide 503 page sends this very request
+            # again; a second submit of the form would start a second checkout.
+            raise
         except DomainError as error:
             db.session.rollback()
             _add_error(form, error.field, error.message)

@@ -163,23 +163,32 @@ def look_up_pending_refund(row):
 
 
 def resend_unsent_refund(row):
-    """Send again a pending refund that Stripe does not have (looked up first)."""
+    """Send again a pending refund that Stripe does not have (looked up first).
+
+    True once sent; False, sending nothing, when Stripe had it after all (our request timed
+    out after Stripe made it): the row is then brought to Stripe's state, to be committed.
+    """
     if look_up_pending_refund(row):
-        raise Conflict(_l("Stripe has this refund already; nothing was sent again."))
+        return False
     audit.record("refund.resent", row)
-    return send_refund(row)
+    send_refund(row)
+    return True
 
 
 def cancel_unsent_refund(row):
     """Cancel a pending refund that Stripe does not have; it no longer counts against the
-    payment (what is left to refund grows back)."""
+    payment (what is left to refund grows back).
+
+    True once cancelled; False when Stripe had it after all: nothing is cancelled, and the
+    row is brought to Stripe's state, to be committed.
+    """
     if look_up_pending_refund(row):
-        raise Conflict(_l("Stripe has this refund already; it cannot be cancelled here."))
+        return False
     row = locked(sa.select(Refund).where(Refund.id == row.id)).one()
     row.status = RefundStatus.canceled
     row.applied_at = row.reverted_at = clock.now()
     audit.record("refund.cancelled", row, data={"amount": row.amount})
-    return row
+    return True
 
 
 def sync_refund(stripe_refund):

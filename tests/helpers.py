@@ -269,12 +269,14 @@ class SimControl:
     def payout(self, **body):
         return self.call("POST", "/payouts", **body)["payout"]
 
-    def delivery(self, mode, count=None, api_version=None):
+    def delivery(self, mode, count=None, api_version=None, late_by=None):
         body = {"mode": mode}
         if count is not None:
             body["count"] = count
         if api_version is not None:
             body["api_version"] = api_version
+        if late_by is not None:
+            body["late_by"] = late_by
         return self.call("POST", "/delivery", **body)
 
     def flush(self):
@@ -286,6 +288,10 @@ class SimControl:
 
     def hang(self, seconds, count=1):
         return self.call("POST", "/hang", seconds=seconds, count=count)
+
+    def fail(self, status=500, count=1):
+        """The next ``count`` API requests answer ``status`` before doing anything."""
+        return self.call("POST", "/fail", status=status, count=count)
 
     def events(self, delivered=None):
         suffix = "" if delivered is None else f"?delivered={'true' if delivered else 'false'}"

@@ -11,7 +11,7 @@ from core import clock
 from core.accounts.access import role_required
 from core.csv import stream_csv
 from core.db import db
-from core.errors import DomainError, NotFound, ValidationError
+from core.errors import DomainError, NotFound, ServiceUnavailable, ValidationError
 from core.i18n import format_org_time
 from payments.models import Payment, Refund, StripeEvent
 from treasurer import bp, exports, reconcile, reports, taxes
@@ -313,6 +313,17 @@ def refund_payment(payment_id):
             reason=form.reason.data,
             note=(form.note.data or "").strip(),
         )
+    except ServiceUnavailable:
+        # The refund was stored before Stripe was asked, and Stripe may have made it.
+        db.session.rollback()
+        flash(
+            _(
+                "Stripe did not answer in time. The refund is kept as pending under Refunds: "
+                "look it up there before sending it again."
+            ),
+            "error",
+        )
+        return redirect(url_for("treasurer.payment", payment_id=payment_id), code=303)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
@@ -379,13 +390,19 @@ def resend_refund(refund_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        resend_unsent_refund(row)
+        sent = resend_unsent_refund(row)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
-        flash(_("The refund was sent again; it is now %(status)s.", status=row.status), "success")
+        db.session.commit()  # sent, or found at Stripe and brought to its state
+        if sent:
+            flash(
+                _("The refund was sent again; it is now %(status)s.", status=row.status),
+                "success",
+            )
+        else:
+            flash(_("Stripe has this refund already; nothing was sent again."), "info")
     return redirect(url_for("treasurer.refunds"), code=303)
 
 
@@ -398,13 +415,16 @@ def cancel_refund(refund_id):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        cancel_unsent_refund(row)
+        cancelled = cancel_unsent_refund(row)
     except DomainError as error:
         db.session.rollback()
         flash(str(error.message), "error")
     else:
-        db.session.commit()
-        flash(_("The refund is cancelled."), "success")
+        db.session.commit()  # cancelled, or found at Stripe and brought to its state
+        if cancelled:
+            flash(_("The refund is cancelled."), "success")
+        else:
+            flash(_("Stripe has this refund already; it cannot be cancelled here."), "error")
     return redirect(url_for("treasurer.refunds"), code=303)
 
 

@@ -102,6 +102,9 @@ class Simulator:
             params = decode(pairs)
         except StripeError as e:
             return json_response(e.status, e.body(request_id), headers)
+        if status := self.store.take_failure():  # ``POST /_sim/fail``: before any endpoint
+            error = StripeError(status, "An unknown error occurred.", type="api_error")
+            return json_response(status, error.body(request_id), headers)
         ctx = self.store.ctx(request_id, key or None)
         if not key:
             if hang := self.store.take_hang():

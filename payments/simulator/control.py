@@ -9,6 +9,7 @@ from .checkout import Declined, success_redirect
 from .encoding import json_response
 from .errors import StripeError, invalid
 from .expand import render
+from .store import LATE_BY
 
 ROUTES = []
 
@@ -273,12 +274,30 @@ def hang(sim, request):
     return _json(**sim.store.hang)
 
 
+@route("POST", "/_sim/fail")
+def fail(sim, request):
+    """``{"status": 500, "count": 1}``: the next API requests fail with that status.
+
+    They fail as Stripe's front does before an endpoint begins: nothing is done, and an
+    ``Idempotency-Key`` stays free for the retry (Stripe saves a key's answer only once
+    its endpoint has started).
+    """
+    body = _body(request)
+    status = int(body.get("status", 500))
+    if not 500 <= status <= 599:
+        return _json(400, error={"message": "status must be a 5xx"})
+    with sim.store.lock:
+        sim.store.failing = {"status": status, "count": int(body.get("count", 1))}
+        return _json(failing=dict(sim.store.failing))
+
+
 MODES = ("normal", "twice", "reverse", "late", "drop")
 
 
 @route("POST", "/_sim/delivery")
 def set_delivery(sim, request):
-    """``{"mode", "count"?, "api_version"?}`` for the next events (all, without count)."""
+    """``{"mode", "count"?, "api_version"?, "late_by"?}`` for the next events (all, without
+    count); ``late_by`` is how many seconds before delivery a late event was created."""
     body = _body(request)
     mode = body.get("mode", "normal")
     if mode not in MODES:
@@ -288,7 +307,13 @@ def set_delivery(sim, request):
         plan = sim.store.plan
         plan.mode, plan.api_version = mode, body.get("api_version")
         plan.remaining = int(count) if count is not None else None
-        return _json(mode=plan.mode, count=plan.remaining, api_version=plan.api_version)
+        plan.late_by = int(body.get("late_by", LATE_BY))
+        return _json(
+            mode=plan.mode,
+            count=plan.remaining,
+            api_version=plan.api_version,
+            late_by=plan.late_by,
+        )
 
 
 @route("GET", "/_sim/events")
@@ -360,8 +385,10 @@ def state(sim, request):
                 "mode": store.plan.mode,
                 "count": store.plan.remaining,
                 "api_version": store.plan.api_version,
+                "late_by": store.plan.late_by,
             },
             hang=store.hang,
+            failing=store.failing,
         )
 
 

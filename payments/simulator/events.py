@@ -15,7 +15,7 @@ def snapshot(store, obj):
 
 def emit(store, ctx, type, obj, previous=None):
     """Record an event about ``obj`` and queue it for delivery after the call."""
-    mode, api_version = store.plan.take()
+    mode, api_version, late_by = store.plan.take()
     data = {"object": snapshot(store, obj)}
     if api_version != API_VERSION:
         # Another version's shape is not ours to guess; keep only what every version
@@ -23,8 +23,9 @@ def emit(store, ctx, type, obj, previous=None):
         data["object"] = {k: data["object"][k] for k in _STALE_FIELDS if k in data["object"]}
     elif previous is not None:
         data["previous_attributes"] = previous
-    # A "late" event is one Stripe created an hour ago and delivers only now.
-    created = ctx.now - 3600 if mode == "late" else ctx.now
+    # A "late" event is one Stripe created a while ago (an hour unless asked) and delivers
+    # only now, as while it retries an endpoint that was down (for up to three days).
+    created = ctx.now - late_by if mode == "late" else ctx.now
     event = objects.event(
         created,
         type,

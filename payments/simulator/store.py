@@ -41,6 +41,10 @@ class Ctx:
     events: list = field(default_factory=list)
 
 
+#: A "late" event was created an hour before it is delivered, unless asked otherwise.
+LATE_BY = 3600
+
+
 @dataclass
 class DeliveryPlan:
     """How the next events are delivered (``POST /_sim/delivery``)."""
@@ -48,14 +52,17 @@ class DeliveryPlan:
     mode: str = "normal"
     remaining: int | None = None
     api_version: str | None = None
+    #: How long before its delivery a "late" event was created, in seconds.
+    late_by: int = LATE_BY
 
     def take(self):
-        """The mode and API version for one new event, counting it down."""
-        taken = (self.mode, self.api_version or API_VERSION)
+        """The mode, API version and lateness for one new event, counting it down."""
+        taken = (self.mode, self.api_version or API_VERSION, self.late_by)
         if self.remaining is not None:
             self.remaining -= 1
             if self.remaining <= 0:
                 self.mode, self.remaining, self.api_version = "normal", None, None
+                self.late_by = LATE_BY
         return taken
 
 
@@ -97,6 +104,7 @@ class Store:
             self.idempotency = {}
             self.plan = DeliveryPlan()
             self.hang = {"seconds": 0.0, "count": 0}
+            self.failing = {"status": 500, "count": 0}
             self._counter = 0
 
     def add(self, obj, **extra):
@@ -156,3 +164,11 @@ class Store:
                 return 0.0
             self.hang["count"] -= 1
             return self.hang["seconds"]
+
+    def take_failure(self):
+        """The status the next API request should fail with (``POST /_sim/fail``), or 0."""
+        with self.lock:
+            if self.failing["count"] <= 0:
+                return 0
+            self.failing["count"] -= 1
+            return self.failing["status"]

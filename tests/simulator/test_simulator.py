@@ -516,6 +516,20 @@ def test_in_flight_key_conflicts(raw, control, sim):
     assert replay.headers["Idempotent-Replayed"] == "true"
 
 
+def test_a_failure_asked_for_answers_500_and_leaves_the_key_free(sdk, control):
+    control.post("/fail", status=500, count=1)
+    options = {"idempotency_key": "key-fail"}
+    with pytest.raises(stripe.APIError) as info:
+        sdk.v1.customers.create(params={"name": "Ada"}, options=options)
+    assert info.value.http_status == 500 and info.value.error.type == "api_error"
+    assert sdk.v1.customers.list().data == []  # nothing was done
+    retried = sdk.v1.customers.create(params={"name": "Ada"}, options=options)
+    assert "Idempotent-Replayed" not in retried.last_response.headers
+    assert [c.id for c in sdk.v1.customers.list().data] == [retried.id]
+    assert control.get("/state")["failing"]["count"] == 0
+    control.post("/fail", expect=400, status=404)
+
+
 def test_client_timeout_then_retry(sim, control):
     control.post("/hang", seconds=0.6, count=1)
     impatient = stripe.StripeClient(
@@ -998,6 +1012,14 @@ def test_late_events_are_old_but_freshly_signed(sdk, control, checkout, receiver
     assert fresh.created - late.created >= 3600 - 5
     signed_at = int(receiver.received[0]["headers"]["Stripe-Signature"].split(",")[0][2:])
     assert abs(signed_at - time.time()) < 60
+
+
+def test_late_events_may_be_days_old(sdk, control, checkout, receiver):
+    control.post("/delivery", mode="late", count=1, late_by=72 * 3600)
+    checkout(pay="success")
+    late, fresh = receiver.events[0], receiver.events[1]
+    assert fresh.created - late.created >= 72 * 3600 - 5
+    assert control.get("/state")["delivery"]["late_by"] == 3600  # an hour unless asked
 
 
 def test_failed_deliveries_stay_pending(sdk, control, checkout, receiver):

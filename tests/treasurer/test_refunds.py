@@ -66,3 +66,28 @@ def test_a_refund_stripe_never_had_may_be_cancelled_and_no_longer_counts(
     done = post_form(client, f"{path}/refund", {"amount": "10", "reason": "duplicate"})
     assert done.status_code == 303
     assert refund_row(app).status == RefundStatus.succeeded
+
+
+def test_cancelling_a_refund_stripe_made_after_all_keeps_what_stripe_has(
+    app, start_payment, stripe_sim, signed_in, short_timeout
+):
+    payment_id, session = start_payment(5000)
+    stripe_sim.pay(session)
+    client = signed_in("treasurer")
+    with stripe_sim.worker_stopped():  # its webhooks wait: only the look-up can tell
+        stripe_sim.hang(seconds=1.5)
+        post_form(
+            client,
+            f"/treasurer/payments/{payment_id}/refund",
+            {"amount": "20", "reason": "duplicate"},
+        )
+        row = refund_row(app)
+        stripe_sim.wait_idle()  # Stripe made the refund after all
+        refused = post_form(
+            client, f"/treasurer/refunds/{row.id}/cancel", {}, token_from="/treasurer/refunds"
+        )
+        assert refused.status_code == 303
+        page = client.get(refused.location).get_data(as_text=True)
+        assert "Stripe has this refund already; it cannot be cancelled here." in page
+        row = refund_row(app)
+        assert row.status == RefundStatus.succeeded and row.stripe_refund_id
