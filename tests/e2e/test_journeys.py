@@ -50,6 +50,11 @@ def finish(page, name):
     """The last page of a journey: fits the window, no console error, saved as a picture."""
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, (name, page.url, overflow)
+    below_footer = page.evaluate(
+        "document.documentElement.scrollHeight - Math.round(window.scrollY"
+        " + document.querySelector('.site-footer').getBoundingClientRect().bottom)"
+    )
+    assert below_footer <= 1, (name, "the page goes on below its footer", below_footer)
     assert page.errors == [], (name, page.errors)
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
@@ -138,6 +143,7 @@ def test_member_joins_in_french_and_sees_the_membership_in_the_account(
     page.wait_for_selector("#membership-status")
     assert page.inner_text("#membership-status") == "En vigueur"
     assert "Individuelle" in page.inner_text("main")
+    assert page.inner_text("#auto-renew").startswith("Activé\u00a0: prochain paiement de 50,00")
     finish(page, "member-fr")
 
 
@@ -170,6 +176,9 @@ def test_buyer_shops_in_french_pays_and_reaches_the_order_page(
 
         pay_on_checkout(page, stripe_sim, f"{live_server.url}/orders/*")
         assert "État : Payé" in page.inner_text("#order-status")
+        total = page.locator("#order-total")
+        assert total.inner_text() == "17,00\u00a0$"  # 12 $ and 5 $ of shipping
+        assert total.evaluate("cell => getComputedStyle(cell).textAlign") == "right"
         with app.app_context():
             from shop.models import Order, OrderStatus
 
