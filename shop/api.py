@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from core import cache
 from core.api import ErrorSchema, idempotency_key, idempotency_key_doc
 from core.db import db
-from core.errors import DomainError, KeyReused, NotFound
+from core.errors import DomainError, KeyReused, NotFound, ValidationError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.urls import absolute_url
@@ -159,6 +159,19 @@ def _reply(order):
     }
 
 
+#: The buyer's fields as the shop's services name them, and where they are in the API's body.
+BODY_FIELDS = {
+    "email": "email",
+    "name": "address.name",
+    "address_line1": "address.line1",
+    "address_line2": "address.line2",
+    "city": "address.city",
+    "province": "address.province",
+    "postal_code": "address.postal_code",
+    "country": "address.country",
+}
+
+
 def _earlier(key):
     return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))
 
@@ -215,6 +228,13 @@ def checkout(data):
         if earlier is None or earlier.request_digest != digest:
             raise KeyReused() from None
         return _reply(earlier)
+    except ValidationError as error:
+        # An address the body's schema let through but the shop refuses (a missing line
+        # for print issues, a postal code of another province) is an invalid field: 422,
+        # named by its place in the body, as the schema's own refusals are.
+        db.session.rollback()
+        field = BODY_FIELDS.get(error.field, error.field)
+        raise ValidationError(error.message, field=field, status=422) from None
     except DomainError:
         db.session.rollback()
         raise

@@ -1,0 +1,151 @@
+"""The JSON API holds to its OpenAPI document: schemathesis against the live app.
+
+Every operation of ``/api/v1/openapi.json`` is called with examples generated from the
+document (a bounded number, derandomized, so a run is quick and repeats itself), signed in
+as a treasurer so that the operations behind a sign-in answer too, with the funds, tiers and
+catalogue in place and the Stripe simulator behind checkouts. No answer may be a 5xx, and
+each must have a status, a content type and a body that the document gives for it. A
+stateful run then follows the links the document implies (a product added to the cart is
+then changed and removed).
+"""
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tests.helpers import sign_in
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+EXAMPLES = settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def signed_in_cookies(app, make_user):
+    """The cookies of a signed-in treasurer (second factor done), for requests to the live app."""
+    _, email, password = make_user(email="tess@example.org", role="treasurer")
+    client = app.test_client()
+    assert sign_in(client, email, password).status_code == 302
+    cookie = client.get_cookie(app.config.get("SESSION_COOKIE_NAME", "session"))
+    return {cookie.key: cookie.value}
+
+
+@pytest.fixture
+def api_schema(app, live_server, stripe_sim, funds, tiers, products):
+    schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
+    return schema.exclude(path_regex="^/stripe/")
+
+
+def operations(schema):
+    return [result.ok() for result in schema.get_all_operations()]
+
+
+def test_every_operation_answers_as_documented(api_schema, signed_in_cookies):
+    failures = {}
+    for operation in operations(api_schema):
+
+        @EXAMPLES
+        @given(case=operation.as_strategy())
+        def call(case):
+            case.call_and_validate(cookies=signed_in_cookies, checks=CHECKS)
+
+        try:
+            call()
+        except Exception as failure:  # every operation is tried; all findings are reported
+            failures[operation.label] = failure
+    assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+
+ADDRESS = {"line1": "12 Elgin Street", "city": "Ottawa", "province": "ON", "postal_code": "K1P 5W1"}
+
+#: A member's way through the API, one call after the other on one session: each answer is
+#: held to the document, and ids flow from one answer to the next call.
+SEQUENCE = [
+    ("POST /api/v1/cart/items", {}, {"product_id": "{issue}", "quantity": 2}, 201),
+    ("PATCH /api/v1/cart/items/{product_id}", {"product_id": "{issue}"}, {"quantity": 1}, 200),
+    ("GET /api/v1/cart", {}, None, 200),
+    ("POST /api/v1/checkout", {}, {"email": "tess@example.org", "address": ADDRESS}, 422),
+    (
+        "POST /api/v1/checkout",
+        {},
+        {"email": "tess@example.org", "address": {**ADDRESS, "name": "Tess Treasurer"}},
+        201,
+    ),
+    ("POST /api/v1/cart/items", {}, {"product_id": "{issue}"}, 201),
+    ("DELETE /api/v1/cart/items/{product_id}", {"product_id": "{issue}"}, None, 200),
+    ("DELETE /api/v1/cart/items/{product_id}", {"product_id": "{issue}"}, None, 404),
+    ("DELETE /api/v1/cart", {}, None, 200),
+    ("GET /api/v1/products/{product_id}", {"product_id": "{issue}"}, None, 200),
+    (
+        "POST /api/v1/donations",
+        {},
+        {
+            "amount": "25",
+            "fund": "general",
+            "frequency": "monthly",
+            "donor": {"name": "Tess Treasurer", "email": "tess@example.org", "address": ADDRESS},
+        },
+        201,
+    ),
+    (
+        "POST /api/v1/memberships",
+        {},
+        {"tier": "student", "auto_renew": False, "mondial_format": "print", "mailing": ADDRESS},
+        201,
+    ),
+    ("GET /api/v1/me/membership", {}, None, 200),
+    ("GET /api/v1/treasurer/payouts", {}, None, 200),
+]
+
+
+def fill(value, ids):
+    if isinstance(value, dict):
+        return {key: fill(item, ids) for key, item in value.items()}
+    if isinstance(value, str) and value.startswith("{") and value.endswith("}"):
+        return ids[value[1:-1]]
+    return value
+
+
+def test_a_members_way_through_the_api_answers_as_documented(
+    api_schema, signed_in_cookies, products
+):
+    import requests
+
+    ids = {"issue": products["issue-42"]}
+    session = requests.Session()
+    session.cookies.update(signed_in_cookies)
+    for label, path, body, status in SEQUENCE:
+        operation = api_schema.find_operation_by_label(label)
+        assert operation is not None, f"{label} is not in the document"
+        kwargs = {} if body is None else {"body": fill(body, ids)}
+        case = operation.Case(path_parameters=fill(path, ids), **kwargs)
+        response = case.call_and_validate(session=session, checks=CHECKS)
+        assert response.status_code == status, (label, response.status_code, response.text)
+
+
+def test_the_document_leaves_out_the_stripe_webhook(app, live_server):
+    import requests
+
+    document = requests.get(f"{live_server.url}/api/v1/openapi.json", timeout=10).json()
+    assert document["paths"], "the API documents its operations"
+    assert not [path for path in document["paths"] if "webhook" in path]
