@@ -1,13 +1,15 @@
 """The JSON API holds to its OpenAPI document: schemathesis against the live app.
 
 Every operation of ``/api/v1/openapi.json`` is called with examples generated from the
-document (a bounded number, derandomized, so a run is quick and repeats itself), signed in
-as a treasurer so that the operations behind a sign-in answer too, with the funds, tiers and
+document (a bounded number, derandomized, so a run is quick and repeats itself), signed out
+and signed in as a treasurer (so that the operations behind a sign-in answer too), with the funds, tiers and
 catalogue in place and the Stripe simulator behind checkouts. No answer may be a 5xx, and
 each must have a status, a content type and a body that the document gives for it. A
 stateful run then follows the links the document implies (a product added to the cart is
 then changed and removed).
 """
+
+from collections import Counter
 
 import pytest
 import schemathesis
@@ -60,20 +62,48 @@ def operations(schema):
     return [result.ok() for result in schema.get_all_operations()]
 
 
-def test_every_operation_answers_as_documented(api_schema, signed_in_cookies):
+@pytest.mark.parametrize("who", ["visitor", "treasurer"])
+def test_every_operation_answers_as_documented(api_schema, signed_in_cookies, who):
+    cookies = signed_in_cookies if who == "treasurer" else {}
     failures = {}
     for operation in operations(api_schema):
 
         @EXAMPLES
         @given(case=operation.as_strategy())
         def call(case):
-            case.call_and_validate(cookies=signed_in_cookies, checks=CHECKS)
+            case.call_and_validate(cookies=cookies, checks=CHECKS)
 
         try:
             call()
         except Exception as failure:  # every operation is tried; all findings are reported
             failures[operation.label] = failure
     assert not failures, "\n\n".join(f"{label}: {error}" for label, error in failures.items())
+
+
+def test_calls_that_follow_one_another_answer_as_documented(api_schema, signed_in_cookies):
+    """Schemathesis's state machine: the links it finds between operations (a product's id
+    from the catalogue to the cart, then to changing and removing it), a few steps each."""
+    calls = Counter()
+
+    class Member(api_schema.as_state_machine()):
+        def after_call(self, response, case):
+            super().after_call(response, case)
+            calls[case.operation.label] += 1
+
+        def get_call_kwargs(self, case):
+            return {"cookies": signed_in_cookies}
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            case.validate_response(response, checks=CHECKS)
+
+    Member.run(
+        settings=settings(EXAMPLES, max_examples=15, stateful_step_count=6, phases=[Phase.generate])
+    )
+    # Ids flowed along links: from the catalogue into the cart's own operations.
+    assert (
+        calls["GET /api/v1/products/{product_id}"]
+        and calls["PATCH /api/v1/cart/items/{product_id}"]
+    )
 
 
 ADDRESS = {"line1": "12 Elgin Street", "city": "Ottawa", "province": "ON", "postal_code": "K1P 5W1"}
