@@ -1,12 +1,13 @@
 """The JSON API holds to its OpenAPI document: schemathesis against the live app.
 
 Every operation of ``/api/v1/openapi.json`` is called with examples generated from the
-document (a bounded number, derandomized, so a run is quick and repeats itself), signed out
-and signed in as a treasurer (so that the operations behind a sign-in answer too), with the funds, tiers and
-catalogue in place and the Stripe simulator behind checkouts. No answer may be a 5xx, and
-each must have a status, a content type and a body that the document gives for it. A
-stateful run then follows the links the document implies (a product added to the cart is
-then changed and removed).
+document (a bounded number, derandomized, so a run is quick and repeats itself), signed
+out and signed in as a treasurer (so that the operations behind a sign-in answer too),
+with the funds, tiers and catalogue in place and the Stripe simulator behind checkouts.
+No answer may be a 5xx, and each must have a status, a content type and a body that the
+document gives for it. A stateful run follows the links schemathesis finds between the
+operations, and a member's way through the API (cart, checkout, gift, membership) is
+held to the same checks with ids carried from one answer to the next call.
 """
 
 from collections import Counter
