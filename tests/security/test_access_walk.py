@@ -17,10 +17,12 @@ every method and every route. Other people's records by id are below.
 from urllib.parse import urlsplit
 
 import pytest
+import sqlalchemy as sa
 from werkzeug.routing.converters import AnyConverter, NumberConverter
 
 from core.accounts.models import Role
-from tests.helpers import csrf_token, sign_in
+from core.db import db
+from tests.helpers import csrf_token, post_form, sign_in
 
 #: Path prefixes and the least role that may use them.
 AREAS = {
@@ -205,7 +207,6 @@ def acceptance(response):
     return None
 
 
-@pytest.mark.postgres
 def test_every_route_answers_each_role_as_the_table_says(app, make_user, stripe_sim):
     clients = {}
     for person in PEOPLE:
@@ -229,3 +230,72 @@ def test_every_route_answers_each_role_as_the_table_says(app, make_user, stripe_
                 wrong.append(f"{who:9} {method:6} {url} ({endpoint}): {problem}")
     assert not wrong, "\n".join(wrong)
     assert len(walked) > 200  # every route, not a handful
+
+
+def paid(stripe_sim, result):
+    response, session_id = result
+    assert session_id, response.status_code
+    stripe_sim.pay(session_id)
+
+
+def test_another_members_records_are_not_found(
+    app, client, join, give, products, stripe_sim, make_user
+):
+    """Ines's dues, household place, cart, gifts and order, asked for by Omar: 404, or absent
+    from his own pages; Ines herself opens them."""
+    from members import household
+    from members.models import Dues, HouseholdMember, Membership
+    from shop.models import Order
+    from tests.member_fixtures import confirm_and_sign_in, join_form
+    from tests.shop_fixtures import add_to_cart, check_out
+
+    paid(stripe_sim, join(tier="family"))
+    confirm_and_sign_in(app, client)
+    paid(stripe_sim, give(email="ines@example.org", other_amount="31"))
+    paid(stripe_sim, give(email="ines@example.org", frequency="monthly", other_amount="17"))
+    add_to_cart(client, products["issue-42"])
+    paid(stripe_sim, check_out(client, email="ines@example.org"))
+    client.post("/api/v1/cart/items", json={"product_id": products["issue-41-pdf"]})
+    with app.app_context():
+        membership = db.session.scalar(sa.select(Membership))
+        place = household.invite(
+            membership, email="hugo@example.org", name="Hugo", inviter=membership.user
+        )
+        db.session.commit()
+        dues_id = db.session.scalar(sa.select(Dues.id))
+        place_id = place.id
+        order_number = db.session.scalar(sa.select(Order)).number
+        assert db.session.get(HouseholdMember, place_id).membership_id == membership.id
+
+    omar = app.test_client()
+    form = join_form(email="omar@example.org", name="Omar Other", mailing_name="Omar Other")
+    response = post_form(omar, "/join/family", form)
+    paid(stripe_sim, (response, response.location.rsplit("/", 1)[-1]))
+    confirm_and_sign_in(app, omar, email="omar@example.org")
+
+    assert omar.get(f"/account/membership/dues/{dues_id}").status_code == 404
+    removed = post_form(
+        omar, f"/account/membership/household/{place_id}/remove", {}, token_from="/account"
+    )
+    assert removed.status_code == 404
+    pdf = products["issue-41-pdf"]
+    assert omar.patch(f"/api/v1/cart/items/{pdf}", json={"quantity": 2}).status_code == 404
+    assert omar.delete(f"/api/v1/cart/items/{pdf}").status_code == 404
+    assert omar.get("/api/v1/cart").get_json()["lines"] == []
+    mine = omar.get("/api/v1/me/membership").get_json()["membership"]
+    assert mine["holder"] and mine["household"] == []
+    for path in ("/account", "/account/gifts", "/account/orders", "/account/membership"):
+        page = omar.get(path).get_data(as_text=True)
+        for trace in ("ines@example.org", "Ines Member", "hugo@example.org", order_number):
+            assert trace not in page, (path, trace)
+        for amount in ("$31.00", "$17.00"):
+            assert amount not in page, (path, amount)
+
+    # Ines opens her own.
+    assert client.get(f"/account/membership/dues/{dues_id}").status_code == 200
+    assert order_number in client.get("/account/orders").get_data(as_text=True)
+    gifts = client.get("/account/gifts").get_data(as_text=True)
+    assert "$31.00" in gifts and "$17.00" in gifts
+    assert [line["product_id"] for line in client.get("/api/v1/cart").get_json()["lines"]] == [pdf]
+    with app.app_context():
+        assert db.session.get(HouseholdMember, place_id).removed_at is None
