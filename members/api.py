@@ -114,6 +114,9 @@ def _earlier(key):
 )
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in.")
 @blp.alt_response(409, schema=ErrorSchema, description="Auto-renew is on, or nothing to renew.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many memberships started from this address."
+)
 @blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
 @blp.alt_response(
     422, schema=ErrorSchema, description="Invalid fields, or an Idempotency-Key reused."

@@ -93,6 +93,9 @@ def empty_cart():
 @blp.alt_response(404, schema=ErrorSchema, description="No such product on sale.")
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many changes to carts from this address."
+)
 def add_item(data):
     """Add copies of a product (capped by what is on the shelf)."""
     try:
@@ -111,6 +114,9 @@ def add_item(data):
 @blp.alt_response(404, schema=ErrorSchema, description="Not in this cart.")
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many changes to carts from this address."
+)
 def set_quantity(data, product_id):
     """Set the copies of a product in the cart; 0 removes it."""
     if product_id not in cart.quantities(_user()):
@@ -189,6 +195,7 @@ def _earlier(key):
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields, or a key reused.")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many checkouts from this address.")
 @blp.alt_response(503, schema=ErrorSchema, description="Stripe did not answer; nothing charged.")
 def checkout(data):
     """Reserve the cart's copies and open Stripe Checkout; send the buyer to `checkout_url`.

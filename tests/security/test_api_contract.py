@@ -26,8 +26,20 @@ from tests.helpers import sign_in
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
+
+def status_is_named(ctx, response, case):
+    """The status is one the operation names, not only its catch-all ``default`` error."""
+    named = {code for code in case.operation.definition.raw["responses"] if code != "default"}
+    if str(response.status_code) not in named:
+        raise AssertionError(
+            f"{case.operation.label} answered {response.status_code}, "
+            f"which its responses do not name ({', '.join(sorted(named))})"
+        )
+
+
 CHECKS = [
     not_a_server_error,
+    status_is_named,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
@@ -105,6 +117,32 @@ def test_calls_that_follow_one_another_answer_as_documented(api_schema, signed_i
         calls["GET /api/v1/products/{product_id}"]
         and calls["PATCH /api/v1/cart/items/{product_id}"]
     )
+
+
+#: The operations with a rate limit, and how many calls from one address it lets through.
+LIMITED = [
+    ("POST /api/v1/donations", 30),
+    ("POST /api/v1/memberships", 30),
+    ("POST /api/v1/checkout", 30),
+    ("POST /api/v1/cart/items", 120),
+    ("PATCH /api/v1/cart/items/{product_id}", 120),
+]
+
+
+@pytest.mark.parametrize(("label", "limit"), LIMITED)
+def test_a_rate_limited_answer_is_documented(api_schema, signed_in_cookies, label, limit):
+    """The call past the limit is a 429 that the operation names, in the error's shape."""
+    import requests
+
+    operation = api_schema.find_operation_by_label(label)
+    session = requests.Session()
+    session.cookies.update(signed_in_cookies)
+    path = {"product_id": 1} if "{product_id}" in label else {}
+    statuses = set()
+    for _ in range(limit + 1):
+        case = operation.Case(path_parameters=path, body={})
+        statuses.add(case.call_and_validate(session=session, checks=CHECKS).status_code)
+    assert 429 in statuses, (label, statuses)
 
 
 ADDRESS = {"line1": "12 Elgin Street", "city": "Ottawa", "province": "ON", "postal_code": "K1P 5W1"}
