@@ -172,6 +172,8 @@ def test_buyer_shops_in_french_pays_and_reaches_the_order_page(
         fill_address(page, "1 rue de la Paix", "Gatineau", "QC", "J8X 2J1")
         page.click("#review")
         page.wait_for_selector("#quote-total")
+        line = "1 × Mondial 42 : le maintien de la paix\u00a0: 12,00\u00a0$"
+        assert page.locator("main li").first.inner_text() == line
         page.click("#pay")
 
         pay_on_checkout(page, stripe_sim, f"{live_server.url}/orders/*")
@@ -186,6 +188,7 @@ def test_buyer_shops_in_french_pays_and_reaches_the_order_page(
             assert order.status == OrderStatus.paid and order.email == "bea@example.org"
         [mail] = deliver().to("bea@example.org")
         assert order.number in mail["Subject"]
+        assert line in Mailbox.text(mail)
         finish(page, "buyer-fr")
     finally:
         app.config.pop("SHOP_FILES_DIR", None)
