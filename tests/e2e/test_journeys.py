@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from core.db import db
 from tests.helpers import Mailbox, browser_second_factor, post_form, sign_in
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
@@ -92,6 +92,7 @@ def test_donor_gives_through_checkout_and_gets_the_receipt(
     page.wait_for_selector("h1")
     page.check('input[name="amount_choice"][value="other"]')
     page.fill("#other_amount", "60")
+    page.wait_for_selector("#charge-summary:has-text('You will be charged $60.00')")
     page.fill("#donor_name", "Dana Donor")
     page.fill("#email", "dana@example.org")
     fill_address(page, "12 Elgin Street", "Ottawa", "ON", "K1P 5W1")

@@ -207,6 +207,7 @@ def acceptance(response):
     return None
 
 
+@pytest.mark.slow
 def test_every_route_answers_each_role_as_the_table_says(app, make_user, stripe_sim):
     clients = {}
     for person in PEOPLE:
