@@ -1,5 +1,6 @@
 """The JSON API for tiers and memberships, version 1."""
 
+import functools
 import hashlib
 import json
 
@@ -29,6 +30,19 @@ class SignInRequired(DomainError):
     status = 401
     code = "sign_in_required"
     default_message = _l("Please sign in first.")
+
+
+def sign_in_first(view):
+    """Refuse a visitor before the body is read: they learn that they must sign in, not what
+    the body lacks."""
+
+    @functools.wraps(view)
+    def signed_in_only(*args, **kwargs):
+        if not current_user.is_authenticated:
+            raise SignInRequired()
+        return view(*args, **kwargs)
+
+    return signed_in_only
 
 
 @blp.route("/tiers", methods=["GET"])
@@ -89,6 +103,7 @@ def _earlier(key):
 
 
 @blp.route("/memberships", methods=["POST"])
+@sign_in_first
 @limiter.limit("30 per hour")
 @blp.arguments(MembershipRequestSchema)
 @blp.response(201, MembershipCheckoutSchema)
@@ -99,6 +114,9 @@ def _earlier(key):
 )
 @blp.alt_response(401, schema=ErrorSchema, description="Not signed in.")
 @blp.alt_response(409, schema=ErrorSchema, description="Auto-renew is on, or nothing to renew.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many memberships started from this address."
+)
 @blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
 @blp.alt_response(
     422, schema=ErrorSchema, description="Invalid fields, or an Idempotency-Key reused."
@@ -106,8 +124,6 @@ def _earlier(key):
 @blp.alt_response(503, schema=ErrorSchema, description="Stripe did not answer; nothing charged.")
 def create_membership(data):
     """Join or renew for the signed-in account; send the member to `checkout_url`."""
-    if not current_user.is_authenticated:
-        raise SignInRequired()
     key = idempotency_key()
     body = request.get_json(silent=True)
     digest = _digest(body)

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from core import cache
 from core.api import ErrorSchema, idempotency_key, idempotency_key_doc
 from core.db import db
-from core.errors import DomainError, KeyReused, NotFound
+from core.errors import DomainError, KeyReused, NotFound, ValidationError
 from core.extensions import limiter
 from core.i18n import current_language
 from core.urls import absolute_url
@@ -93,6 +93,9 @@ def empty_cart():
 @blp.alt_response(404, schema=ErrorSchema, description="No such product on sale.")
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many changes to carts from this address."
+)
 def add_item(data):
     """Add copies of a product (capped by what is on the shelf)."""
     try:
@@ -111,6 +114,9 @@ def add_item(data):
 @blp.alt_response(404, schema=ErrorSchema, description="Not in this cart.")
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields.")
+@blp.alt_response(
+    429, schema=ErrorSchema, description="Too many changes to carts from this address."
+)
 def set_quantity(data, product_id):
     """Set the copies of a product in the cart; 0 removes it."""
     if product_id not in cart.quantities(_user()):
@@ -159,6 +165,19 @@ def _reply(order):
     }
 
 
+#: The buyer's fields as the shop's services name them, and where they are in the API's body.
+BODY_FIELDS = {
+    "email": "email",
+    "name": "address.name",
+    "address_line1": "address.line1",
+    "address_line2": "address.line2",
+    "city": "address.city",
+    "province": "address.province",
+    "postal_code": "address.postal_code",
+    "country": "address.country",
+}
+
+
 def _earlier(key):
     return db.session.scalar(sa.select(Order).where(Order.idempotency_key == key))
 
@@ -176,6 +195,7 @@ def _earlier(key):
 @blp.alt_response(409, schema=ErrorSchema, description="Sold out (`sold_out`).")
 @blp.alt_response(415, schema=ErrorSchema, description="The body is not JSON.")
 @blp.alt_response(422, schema=ErrorSchema, description="Invalid fields, or a key reused.")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many checkouts from this address.")
 @blp.alt_response(503, schema=ErrorSchema, description="Stripe did not answer; nothing charged.")
 def checkout(data):
     """Reserve the cart's copies and open Stripe Checkout; send the buyer to `checkout_url`.
@@ -215,6 +235,13 @@ def checkout(data):
         if earlier is None or earlier.request_digest != digest:
             raise KeyReused() from None
         return _reply(earlier)
+    except ValidationError as error:
+        # An address the body's schema let through but the shop refuses (a missing line
+        # for print issues, a postal code of another province) is an invalid field: 422,
+        # named by its place in the body, as the schema's own refusals are.
+        db.session.rollback()
+        field = BODY_FIELDS.get(error.field, error.field)
+        raise ValidationError(error.message, field=field, status=422) from None
     except DomainError:
         db.session.rollback()
         raise

@@ -6,6 +6,7 @@ from wtforms import (
     HiddenField,
     IntegerField,
     PasswordField,
+    SelectChoice,
     SelectField,
     StringField,
     SubmitField,
@@ -55,7 +56,7 @@ class CheckoutForm(FlaskForm):
     city = StringField(_l("City"), validators=[Optional(), Length(max=100)])
     province = SelectField(
         _l("Province or territory"),
-        choices=[("", "—")] + PROVINCES,
+        choices=[SelectChoice("", "—")] + [SelectChoice(code, name) for code, name in PROVINCES],
         validators=[Optional()],
         default="",
     )

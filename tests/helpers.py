@@ -201,6 +201,11 @@ def browser_sign_in(page, base_url, email, password, next_path=""):
     page.fill("#password", password)
     page.click("#sign-in")
     page.wait_for_load_state()
+    browser_second_factor(page, email)
+
+
+def browser_second_factor(page, email):
+    """After a right password in Chromium: enrol the app the first time, or type its code."""
     if "/login/two-factor/setup" in page.url:
         secret = page.inner_text("#totp-secret").strip()
         TOTP_SECRETS[email] = secret

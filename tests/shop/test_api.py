@@ -81,3 +81,14 @@ def test_the_openapi_document_describes_the_shop(app, client):
         "/api/v1/checkout",
     ):
         assert path in paths, path
+
+
+def test_an_address_the_shop_refuses_is_a_422_naming_the_field_in_the_body(
+    app, client, products, stripe_sim
+):
+    client.post("/api/v1/cart/items", json={"product_id": products["issue-42"]})
+    no_name = {k: v for k, v in ADDRESS.items() if k != "name"}
+    response = client.post("/api/v1/checkout", json={"email": "a@example.org", "address": no_name})
+    assert response.status_code == 422
+    assert list(response.get_json()["error"]["fields"]) == ["address.name"]
+    assert order_rows(app) == []
