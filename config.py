@@ -161,6 +161,11 @@ class Config:
     #: machine a webhook or a page answers first, and the worker's queue catches up in the
     #: pauses between requests. 0 runs the worker at the web's priority.
     WORKER_NICENESS = 19
+    #: While Stripe delivers more than this many events a second, the worker holds back
+    #: from the stored events (the webhook's inserts come first on the database too), for
+    #: at most WORKER_BURST_HOLD_SECONDS after the oldest waiting one arrived. 0: never.
+    WORKER_BURST_RATE = 50
+    WORKER_BURST_HOLD_SECONDS = 15
     #: Development and testing: the file through which every process shares the simulated
     #: clock (see core.clock). None in production, where time is real.
     CLOCK_FILE = None

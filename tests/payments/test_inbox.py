@@ -2,6 +2,7 @@
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -180,3 +181,62 @@ def test_after_a_crash_the_worker_sweeps_stored_events_from_our_table(
     assert "listed events at Stripe" in sync_error  # only the catch-up task asks Stripe
     assert load_payment(app, payment_id).status == PaymentStatus.succeeded
     assert recorder.of("paid") == [("paid", 1, 2700, 108)]
+
+
+# -- a burst of deliveries comes before the worker -------------------------------------------
+
+
+def deliver_burst(client, count, prefix="evt_burst"):
+    """``count`` events stored through the webhook, about unknown objects (ignored later)."""
+    for n in range(count):
+        body = json.dumps(event(f"{prefix}_{n}", {"id": f"cs_burst_{n}", "object": "x"}))
+        assert signed_post(client, body).status_code == 200
+
+
+def test_the_worker_holds_back_while_a_burst_of_deliveries_arrives(app, client):
+    app.config["WORKER_BURST_RATE"] = 5
+    try:
+        deliver_burst(client, 4)
+        with app.app_context():
+            assert not inbox.burst_arriving(clock.now())  # four a second is no burst
+        deliver_burst(client, 2, prefix="evt_more")
+        with app.app_context():
+            now = clock.now()
+            assert inbox.burst_arriving(now)
+            # A second later the deliveries have stopped: the worker goes on.
+            assert not inbox.burst_arriving(now + timedelta(seconds=1.5))
+            # However fast they still come, no stored event waits longer than the hold.
+            held = app.config["WORKER_BURST_HOLD_SECONDS"]
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setitem(app.config, "WORKER_BURST_HOLD_SECONDS", 0)
+                assert not inbox.burst_arriving(now)
+            assert held > 0
+            app.config["WORKER_BURST_RATE"] = 0  # never holds back
+            assert not inbox.burst_arriving(now)
+    finally:
+        app.config["WORKER_BURST_RATE"] = 50
+
+
+def test_the_worker_task_waits_out_the_burst_then_handles_every_event(app, client, monkeypatch):
+    app.config["WORKER_BURST_RATE"] = 5
+    waits = []
+
+    def sleep(seconds):
+        """The clock moves on while the worker waits; a real sleep would too."""
+        waits.append(seconds)
+        clock.advance(seconds=seconds)
+
+    monkeypatch.setattr(inbox.time, "sleep", sleep)
+    try:
+        deliver_burst(client, 30)
+        with app.app_context():
+            inbox.work_task()
+            waiting = db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(StripeEvent)
+                .where(StripeEvent.processed_at.is_(None))
+            )
+        assert waits and sum(waits) <= 1.5  # the burst's second, no more
+        assert waiting == 0
+    finally:
+        app.config["WORKER_BURST_RATE"] = 50
