@@ -340,14 +340,15 @@ def merge(source_email, target_email, *, reason, by=None):
     )
     db.session.add(PersonAlias(email=source.email, into_email=target.email, merged_by_id=by))
     db.session.flush()
+    # By fingerprint, as in every entry about a person: an erasure of the merged record
+    # takes both addresses away, and the log is append-only (the alias says which they were).
     audit.record(
         "person.merged",
         target.user,
         data={
-            "from": source.email,
-            "from_addresses": list(source.emails),
+            "from_fingerprints": [fingerprint(address) for address in source.emails],
             "from_user_id": source.user_id,
-            "into": target.email,
+            "into_fingerprint": fingerprint(target.email),
             "into_user_id": target.user_id,
             "moved": moved,
             "reason": reason,

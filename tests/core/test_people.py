@@ -439,7 +439,10 @@ def test_merge_moves_every_row_of_b_into_a_and_is_audited(staff, ana, app):
         assert db.session.scalar(sa.select(EmailConsent.email).where(EmailConsent.email == WORK))
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.merged"))
         assert entry.actor == "treasurer@example.org" and entry.at is not None
-        assert entry.data["from"] == WORK and entry.data["into"] == ANA
+        # By fingerprint: erasing the merged record later must leave no address in the log.
+        assert entry.data["from_fingerprints"] == [fingerprint(WORK)]
+        assert entry.data["into_fingerprint"] == fingerprint(ANA)
+        assert ANA not in json.dumps(entry.data) and WORK not in json.dumps(entry.data)
         assert entry.data["reason"] == "Same donor, new job"
         assert entry.data["moved"]["donations.gifts"] == 2
         assert entry.data["moved"]["involve.signatures"] == 2
@@ -641,6 +644,109 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
     # Nor does a search find the erased record by what is left.
     listed = staff.get("/treasurer/people/?q=erased").get_data(as_text=True)
     assert placeholder not in listed and "No one matches." in listed
+
+
+def test_erasure_scrubs_the_copies_of_stripe_events_and_requests(staff, ana, app):
+    from payments.models import Payment, PaymentStatus, StripeAttempt, StripeEvent
+
+    details = {
+        "email": "Ana@Example.org",
+        "name": "Ana Quintero-Lima",
+        "phone": "613-555-0199",
+        "address": {"line1": "7 Quiet Lane", "postal_code": "K2P 9Z9"},
+    }
+    with app.app_context():
+        payment = db.session.scalar(sa.select(Payment))
+        payment.status = PaymentStatus.succeeded
+        payment.checkout_session_id = "cs_test_ana"
+        db.session.add(
+            StripeAttempt(
+                key="donation:1:attempt 1:ab",
+                operation="checkout",
+                params={"customer_email": ANA, "mode": "payment"},
+                payment=payment,
+            )
+        )
+        db.session.add_all(
+            [
+                StripeEvent(
+                    id="evt_ana_session",
+                    type="checkout.session.completed",
+                    created=WHEN,
+                    object_id="cs_test_ana",
+                    payload={
+                        "data": {
+                            "object": {
+                                "id": "cs_test_ana",
+                                "customer_email": ANA,
+                                "customer_details": details,
+                                "line_items": [{"name": "Gift"}],
+                            }
+                        }
+                    },
+                ),
+                # Found by her address alone: a customer Stripe made for her.
+                StripeEvent(
+                    id="evt_ana_customer",
+                    type="customer.created",
+                    created=WHEN,
+                    object_id="cus_ana",
+                    payload={"data": {"object": {"id": "cus_ana", **details}}},
+                ),
+                StripeEvent(
+                    id="evt_someone_else",
+                    type="customer.created",
+                    created=WHEN,
+                    object_id="cus_bo",
+                    payload={"data": {"object": {"email": "bo@example.org", "name": "Bo"}}},
+                ),
+            ]
+        )
+        db.session.commit()
+    assert "Quiet Lane" in staff.get("/treasurer/events/evt_ana_session").get_data(as_text=True)
+
+    assert erase(staff, ANA).status_code == 303
+    for event_id in ("evt_ana_session", "evt_ana_customer"):
+        page = staff.get(f"/treasurer/events/{event_id}").get_data(as_text=True)
+        for personal in ("Quintero", "Quiet Lane", "K2P", "613-555-0199", ANA):
+            assert personal.lower() not in page.lower(), (event_id, personal)
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.erased"))
+        placeholder = entry.data["placeholder"]
+        assert entry.data["done"]["payments.stripe_copies"] == 3
+        session = db.session.get(StripeEvent, "evt_ana_session").payload["data"]["object"]
+        assert session["customer_email"] == placeholder
+        assert session["customer_details"]["email"] == placeholder
+        assert session["line_items"] == [{"name": "Gift"}]  # not hers: kept
+        attempt = db.session.scalar(sa.select(StripeAttempt))
+        assert attempt.params == {"customer_email": placeholder, "mode": "payment"}
+        other = db.session.get(StripeEvent, "evt_someone_else").payload["data"]["object"]
+        assert other == {"email": "bo@example.org", "name": "Bo"}
+
+
+def test_erasing_a_merged_record_leaves_neither_address_in_the_audit_log(staff, app):
+    make_record(app, ANA)
+    with app.app_context():
+        DonationFactory(email=WORK, donor_name="Ana Lima", amount=1000)
+        db.session.commit()
+    merged = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {"into": ANA, "source": WORK, "reason": "Same donor", "confirm": "y"},
+        token_from=f"/treasurer/people/record?email={ANA}",
+    )
+    assert merged.status_code == 303
+    assert erase(staff, WORK).status_code == 303  # her old address finds the merged record
+    with app.app_context():
+        entries = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action.like("person.%"))
+        ).all()
+        assert {e.action for e in entries} == {"person.merged", "person.erased"}
+        for entry in entries:
+            text = json.dumps(entry.data)
+            assert ANA not in text and WORK not in text, entry.action
+        erased = next(e for e in entries if e.action == "person.erased")
+        assert erased.data["fingerprints"] == [fingerprint(ANA), fingerprint(WORK)]
 
 
 def test_a_staff_account_is_not_erased(staff, app):
