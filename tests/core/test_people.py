@@ -514,6 +514,41 @@ def test_two_memberships_cannot_merge(staff, app):
         assert db.session.scalar(sa.select(PersonAlias)) is None
 
 
+@pytest.mark.parametrize("staff_side", ["source", "into"])
+def test_a_staff_account_is_neither_merged_away_nor_merged_into(staff, app, staff_side):
+    from core.accounts.models import Role, User
+
+    with app.app_context():
+        admin = UserFactory(email="admin@example.org", role=Role.admin)
+        admin_id = admin.id
+        db.session.commit()
+    # A bare address anyone can create with a gift: moving the admin's account to it would
+    # let its owner reset the admin's password.
+    make_record(app, WORK, account=False)
+    pair = {"source": "admin@example.org", "into": WORK}
+    if staff_side == "into":
+        pair = {"source": WORK, "into": "admin@example.org"}
+    refused = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {**pair, "reason": "Duplicate", "confirm": "y"},
+        token_from="/treasurer/people/",
+    )
+    assert refused.status_code == 409
+    assert "This is a staff account" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, admin_id).email == "admin@example.org"
+        assert db.session.scalar(sa.select(PersonAlias)) is None
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "person.merged")
+            )
+            == 0
+        )
+
+
 # -- erasure -----------------------------------------------------------------------------------
 
 
