@@ -40,11 +40,19 @@ STRIPE_IDS = (
     "customer_id",
 )
 
+STATUS_LABELS = {
+    "pending": _l("Waiting for payment"),
+    "succeeded": _l("Paid"),
+    "failed": _l("Failed"),
+    "expired": _l("Expired"),
+}
+MODE_LABELS = {"payment": _l("One time"), "subscription": _l("Monthly")}
+
 PAYMENTS = [
     Column("id", _l("Number")),
     Column("created_at", _l("Started"), "datetime"),
-    Column("status", _l("Status")),
-    Column("mode", _l("Kind")),
+    Column("status", _l("Status"), labels=STATUS_LABELS),
+    Column("mode", _l("Kind"), labels=MODE_LABELS),
     Column("amount", _l("Amount"), "money"),
     Column("paid_at", _l("Paid"), "datetime"),
     Column("name", _l("Name")),

@@ -18,7 +18,7 @@ COLUMNS = [
     Column("id", _l("Number")),
     Column("email", _l("Email")),
     Column("name", _l("Name")),
-    Column("language", _l("Language")),
+    Column("language", _l("Language"), labels={"en": _l("English"), "fr": _l("French")}),
     Column("role", _l("Role"), labels={role.name: label for role, label in ROLE_LABELS.items()}),
     Column("active", _l("Active"), "bool"),
     Column("email_verified_at", _l("Email confirmed"), "datetime"),

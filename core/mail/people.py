@@ -11,13 +11,22 @@ from core.db import db
 from core.mail.models import EmailConsent, OutboxMessage
 from core.people import Column, Provider, Section, matches
 
+STATUS_LABELS = {
+    "pending": _l("Waiting"),
+    "sending": _l("Being sent"),
+    "sent": _l("Sent"),
+    "failed": _l("Failed"),
+}
+CATEGORY_LABELS = {"transactional": _l("Transactional"), "news": _l("News")}
+TOPIC_LABELS = {"news": _l("News")}
+
 OUTBOX = [
     Column("id", _l("Number")),
     Column("to_addr", _l("To")),
     Column("subject", _l("Subject")),
     Column("template", _l("Kind")),
-    Column("category", _l("Category")),
-    Column("status", _l("Status")),
+    Column("category", _l("Category"), labels=CATEGORY_LABELS),
+    Column("status", _l("Status"), labels=STATUS_LABELS),
     Column("created_at", _l("Written"), "datetime"),
     Column("sent_at", _l("Sent"), "datetime"),
     Column("text_body", _l("Text"), "text", detail=True),
@@ -26,10 +35,10 @@ OUTBOX = [
 CONSENTS = [
     Column("id", _l("Number")),
     Column("email", _l("Email")),
-    Column("topic", _l("Topic")),
+    Column("topic", _l("Topic"), labels=TOPIC_LABELS),
     Column("granted", _l("Consents"), "bool"),
     Column("wording", _l("Wording"), detail=True),
-    Column("language", _l("Language")),
+    Column("language", _l("Language"), labels={"en": _l("English"), "fr": _l("French")}),
     Column("source", _l("Where")),
     Column("created_at", _l("When"), "datetime"),
 ]

@@ -268,6 +268,40 @@ def test_the_page_shows_every_feature_for_one_person(staff, ana, app):
         assert seen in html, seen
 
 
+def _table(html, key):
+    import re
+
+    found = re.search(rf'<table class="data" id="{key}">(.*?)</table>', html, re.S)
+    return re.sub(r"<[^>]+>", " ", found.group(1))
+
+
+def test_the_page_says_payments_emails_and_get_involved_in_words(staff, ana, app):
+    from involve.models import Comment, CommentStatus, Volunteer
+
+    with app.app_context():
+        db.session.scalar(sa.select(Comment)).status = CommentStatus.approved
+        db.session.scalar(sa.select(Volunteer)).interests = ["translation"]
+        db.session.commit()
+    html = staff.get(f"/treasurer/people/record?email={ANA}&lang=fr").get_data(as_text=True)
+    expected = {
+        "payments": ("En attente de paiement", "Une fois"),
+        "outbox": ("En attente", "Transactionnel"),
+        "consents": ("Nouvelles", "Anglais"),
+        "account": ("Anglais",),
+        "signatures": ("Confirmée",),
+        "comments": ("Publié",),
+        "volunteers": ("Anglais", "Traduction"),
+    }
+    raw = ("pending", "payment", "transactional", "news", "confirmed", "approved", "translation")
+    for key, words in expected.items():
+        table = _table(html, key)
+        for word in words:
+            assert word in table, (key, word)
+        cells = table.split()
+        for value in raw:
+            assert value not in cells, (key, value)
+
+
 def test_the_page_takes_as_many_queries_however_many_rows(staff, ana, app, count_queries):
     url = f"/treasurer/people/record?email={ANA}"
     staff.get(url)  # warm: the signed-in user, the cache versions
