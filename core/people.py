@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, is_postgres, utcnow
 from core.errors import DomainError, NotFound, ValidationError
 from core.validators import normalise_email
 
@@ -32,6 +32,8 @@ ERASED_DOMAIN = "erased.invalid"
 MERGED_DOMAIN = "merged.invalid"
 #: How many people a search lists at most.
 SEARCH_LIMIT = 50
+#: The PostgreSQL advisory lock that merges and erasures take in turn.
+CHANGES_LOCK = 0x7065_6F70_6C65  # "people"
 
 
 class PersonAlias(db.Model):
@@ -312,6 +314,18 @@ def _reason(reason):
     return reason
 
 
+def _one_change_at_a_time():
+    """Wait, until the transaction ends, for any other merge or erasure to end.
+
+    Each reads the records it is about to change: a confirmation sent twice, or A merged
+    into B while B goes into A, would otherwise both act on what the other is changing
+    (a second alias of the same address, or two addresses merged into each other).
+    SQLite lets one writer at a time, which serves the same purpose.
+    """
+    if is_postgres():
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHANGES_LOCK)))
+
+
 def merge(source_email, target_email, *, reason, by=None):
     """Move record B (``source_email``) into record A (``target_email``); returns the counts.
 
@@ -321,6 +335,7 @@ def merge(source_email, target_email, *, reason, by=None):
     the staff member who merges.
     """
     reason = _reason(reason)
+    _one_change_at_a_time()
     source, target = (found.person for found in records_to_merge(source_email, target_email))
     if target.user is None and source.user is not None:
         # A has no account: B's becomes A's, and every row moves to it.
@@ -388,6 +403,7 @@ def erase(email, *, reason):
     under a placeholder address that is never delivered; returns ``(placeholder, counts)``.
     """
     reason = _reason(reason)
+    _one_change_at_a_time()
     person = _existing(email).person
     waiting = blockers(person)
     if waiting:

@@ -531,6 +531,73 @@ def test_an_address_merged_twice_follows_its_record(app_ctx):
         people.merge("b@example.org", "c@example.org", reason="Again")
 
 
+@pytest.mark.postgres
+def test_a_merge_sent_twice_at_once_merges_once(app):
+    """The second of two identical merges waits for the first, then finds one record."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core import people
+    from tests.helpers import POSTGRES, require
+
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
+    with app.app_context():
+        DonationFactory(email=ANA)
+        DonationFactory(email=WORK)
+        db.session.commit()
+    merged, release = threading.Event(), threading.Event()
+
+    def first():
+        with app.app_context():
+            try:
+                people.merge(WORK, ANA, reason="Duplicate")
+                merged.set()
+                assert release.wait(timeout=30)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def second():
+        with app.app_context():
+            try:
+                people.merge(WORK, ANA, reason="Duplicate")
+                db.session.commit()
+                return "merged"
+            except people.CannotMerge:
+                db.session.rollback()
+                return "refused"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done_first = pool.submit(first)
+        assert merged.wait(timeout=30)
+        done_second = pool.submit(second)
+        with app.app_context():
+            waiting = sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            with db.engine.connect() as conn:
+                for _ in range(3000):  # the second merge is waiting for the first to end
+                    if conn.execute(waiting).scalar() or done_second.done():
+                        break
+                    threading.Event().wait(0.01)
+        release.set()
+        done_first.result(timeout=30)
+        assert done_second.result(timeout=30) == "refused"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PersonAlias.id))) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "person.merged")
+            )
+            == 1
+        )
+
+
 def test_two_memberships_cannot_merge(staff, app):
     from members.models import Membership
 
