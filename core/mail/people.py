@@ -4,12 +4,14 @@ Both are facts about an address: merging leaves them with it (core.people keeps 
 address as an alias of the record), and only erasing touches them.
 """
 
+import re
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.mail.models import EmailConsent, OutboxMessage
-from core.people import Column, Provider, Section, matches
+from core.people import Column, Provider, Section, like, matches
 
 STATUS_LABELS = {
     "pending": _l("Waiting"),
@@ -70,18 +72,44 @@ def sections(person):
     ]
 
 
+#: What of an email to someone else may name the person (an invitation from them, say).
+WORDING = ("subject", "text_body", "html_body")
+
+
+def _others_mentioning(person):
+    """Emails to other people that hold one of the person's addresses."""
+    return db.session.scalars(
+        sa.select(OutboxMessage).where(
+            sa.or_(
+                *(
+                    sa.func.lower(getattr(OutboxMessage, column)).like(like(email))
+                    for column in WORDING
+                    for email in person.emails
+                )
+            )
+        )
+    ).all()
+
+
 def erase(person, placeholder):
     # Nothing more will be sent; a consent's proof is kept without the address it was for.
     messages = db.session.execute(
         sa.delete(OutboxMessage).where(matches(OutboxMessage.to_addr, person))
     ).rowcount
+    # An email to someone else keeps what it said, under the placeholder address.
+    mention = re.compile("|".join(map(re.escape, person.emails)), re.IGNORECASE)
+    mentions = 0
+    for message in _others_mentioning(person):
+        for column in WORDING:
+            setattr(message, column, mention.sub(placeholder, getattr(message, column)))
+        mentions += 1
     consents = db.session.execute(
         sa.update(EmailConsent)
         .where(matches(EmailConsent.email, person))
         .values(email=placeholder)
         .execution_options(synchronize_session=False)
     ).rowcount
-    return {"emails": messages, "consents": consents}
+    return {"emails": messages, "emails_to_others": mentions, "consents": consents}
 
 
 provider = Provider("mail", sections, erase=erase, order=90)

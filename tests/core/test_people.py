@@ -885,6 +885,47 @@ def test_erasing_a_merged_record_leaves_neither_address_in_the_audit_log(staff, 
         assert erased.data["fingerprints"] == [fingerprint(ANA), fingerprint(WORK)]
 
 
+def test_erasure_takes_their_address_from_what_others_hold(staff, ana, app):
+    import secrets
+
+    from donations.models import Donation
+
+    with app.app_context():
+        bo_gift = DonationFactory(email="bo@example.org", donor_name="Bo", amount=700)
+        bo_gift.tribute_name = "Ana Lima"
+        bo_gift.tribute_notify_email = ANA.upper()
+        db.session.add(
+            OutboxMessage(
+                message_id=f"<{secrets.token_hex(8)}@example.org>",
+                to_addr="bo@example.org",
+                subject=f"{ANA} invites you to share a membership",
+                text_body=f"Hello Bo,\n\n{ANA.upper()} invites you.",
+                html_body=f"<p>Hello Bo,</p><p>{ANA} invites you.</p>",
+            )
+        )
+        db.session.commit()
+        bo_gift_id = bo_gift.id
+
+    assert erase(staff, ANA).status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.erased"))
+        placeholder = entry.data["placeholder"]
+        assert entry.data["done"]["mail.emails_to_others"] == 1
+        assert entry.data["done"]["donations.tribute_notices"] == 1
+        to_bo = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.to_addr == "bo@example.org")
+        )
+        assert to_bo.subject == f"{placeholder} invites you to share a membership"
+        assert to_bo.text_body == f"Hello Bo,\n\n{placeholder} invites you."
+        assert to_bo.html_body == f"<p>Hello Bo,</p><p>{placeholder} invites you.</p>"
+        gift = db.session.get(Donation, bo_gift_id)
+        assert (gift.donor_name, gift.email, gift.tribute_notify_email) == (
+            "Bo",
+            "bo@example.org",
+            "",
+        )
+
+
 def test_a_staff_account_is_not_erased(staff, app):
     from core.accounts.models import User
 
