@@ -225,6 +225,15 @@ def search(term, limit=SEARCH_LIMIT):
             names = found.setdefault(normalise_email(email), [])
             if name and name not in names:
                 names.append(name)
+    # An address merged into another record leads to it: its rows now carry the other
+    # address, but its consents and emails sent are still about it.
+    for (email,) in db.session.execute(
+        sa.select(PersonAlias.email)
+        .where(PersonAlias.email.like(like(term)))
+        .order_by(PersonAlias.email)
+        .limit(limit)
+    ):
+        found.setdefault(email, [])
     erased = (f"@{ERASED_DOMAIN}", f"@{MERGED_DOMAIN}")
     return [
         Match(email, tuple(names))

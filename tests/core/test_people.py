@@ -483,6 +483,9 @@ def test_merge_moves_every_row_of_b_into_a_and_is_audited(staff, ana, app):
         assert entry.data["moved"]["shop.orders"] == 1
     page = staff.get(f"/treasurer/people/record?email={ANA}").get_data(as_text=True)
     assert WORK in page  # "also merged into this record", and B's emails sent
+    # Searching B's address still finds the record it went into.
+    found = staff.get("/treasurer/people/?q=LIMA@WORK").get_data(as_text=True)
+    assert f'href="/treasurer/people/record?email={WORK}"' in found
     # B's address now finds A's record.
     assert staff.get(f"/treasurer/people/record/export.json?email={WORK}").get_json()["emails"] == [
         ANA,
