@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from core.db import db
 from core.mail.models import EmailConsent, OutboxMessage
+from core.mail.services import record_consent
 from core.people import Column, Provider, Section, like, matches
 
 STATUS_LABELS = {
@@ -103,12 +104,18 @@ def erase(person, placeholder):
         for column in WORDING:
             setattr(message, column, mention.sub(placeholder, getattr(message, column)))
         mentions += 1
+    topics = db.session.scalars(
+        sa.select(EmailConsent.topic).where(matches(EmailConsent.email, person)).distinct()
+    ).all()
     consents = db.session.execute(
         sa.update(EmailConsent)
         .where(matches(EmailConsent.email, person))
         .values(email=placeholder)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # The placeholder's last word is no: it is on no list, nor counted as a subscriber.
+    for topic in topics:
+        record_consent(placeholder, False, wording="", language="en", source="erasure", topic=topic)
     return {"emails": messages, "emails_to_others": mentions, "consents": consents}
 
 

@@ -768,6 +768,12 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
             db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.to_addr == ANA)) is None
         )
         assert db.session.scalar(sa.select(EmailConsent).where(EmailConsent.email == ANA)) is None
+        # The proof of her consent is kept, but the placeholder is on no news list.
+        from involve.reports import news_subscriber_count, news_subscribers
+
+        proof = db.session.scalar(sa.select(EmailConsent).where(EmailConsent.granted.is_(True)))
+        assert (proof.email, proof.wording) == (placeholder, "Send me news")
+        assert news_subscriber_count() == 0 and news_subscribers() == []
 
     assert sign_in(client, ANA, "a test password").status_code != 302
     assert staff.get(f"/treasurer/people/record/export.json?email={ANA}").status_code == 404
