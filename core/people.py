@@ -234,11 +234,10 @@ def search(term, limit=SEARCH_LIMIT):
         .limit(limit)
     ):
         found.setdefault(email, [])
-    erased = (f"@{ERASED_DOMAIN}", f"@{MERGED_DOMAIN}")
     return [
         Match(email, tuple(names))
         for email, names in sorted(found.items())
-        if email and not email.endswith(erased)
+        if email and not _is_placeholder(email)
     ][:limit]
 
 
@@ -381,11 +380,18 @@ def merge(source_email, target_email, *, reason, by=None):
     return moved
 
 
+def _is_placeholder(email):
+    return email.endswith((f"@{ERASED_DOMAIN}", f"@{MERGED_DOMAIN}"))
+
+
 def records_to_merge(source_email, target_email):
     """Both records of a merge, as its confirmation shows them; refuses what cannot merge."""
     source, target = _existing(source_email), _existing(target_email)
     if set(source.person.emails) & set(target.person.emails):
         raise CannotMerge(_l("These are the same record."))
+    if any(_is_placeholder(found.person.email) for found in (source, target)):
+        # What an erasure kept is tied to no one, and must stay so.
+        raise CannotMerge(_l("An erased record cannot be merged."))
     return source, target
 
 

@@ -935,6 +935,34 @@ def test_erasure_takes_their_address_from_what_others_hold(staff, ana, app):
         )
 
 
+@pytest.mark.parametrize("erased_side", ["source", "into"])
+def test_an_erased_record_is_never_merged_with_a_person(staff, ana, app, erased_side):
+    from donations.models import Donation
+
+    assert erase(staff, ANA).status_code == 303
+    make_record(app, WORK, account=False, suffix="-b")
+    with app.app_context():
+        placeholder = db.session.scalar(
+            sa.select(Donation.email).where(Donation.id == ana["gift_id"])
+        )
+    pair = {"source": placeholder, "into": WORK}
+    if erased_side == "into":
+        pair = {"source": WORK, "into": placeholder}
+    review = staff.get("/treasurer/people/merge", query_string=pair)
+    assert review.status_code == 409
+    assert "An erased record cannot be merged." in review.get_data(as_text=True)
+    refused = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {**pair, "reason": "Same person", "confirm": "y"},
+        token_from="/treasurer/people/",
+    )
+    assert refused.status_code == 409
+    with app.app_context():
+        assert db.session.get(Donation, ana["gift_id"]).email == placeholder
+        assert db.session.scalar(sa.select(PersonAlias)) is None
+
+
 def test_a_staff_account_is_not_erased(staff, app):
     from core.accounts.models import User
 
