@@ -292,6 +292,9 @@ def test_the_page_says_payments_emails_and_get_involved_in_words(staff, ana, app
         "comments": ("Publié",),
         "volunteers": ("Anglais", "Traduction"),
     }
+    # The erasure's summary punctuates in French too.
+    summary = staff.get(f"/treasurer/people/erase?email={ANA}&lang=fr").get_data(as_text=True)
+    assert "<li>Compte : 1</li>" in summary and "<li>Dons : 2</li>" in summary
     raw = ("pending", "payment", "transactional", "news", "confirmed", "approved", "translation")
     for key, words in expected.items():
         table = _table(html, key)
