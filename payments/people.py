@@ -5,13 +5,19 @@ and address Checkout gave it, here and in the copies of Stripe's events and requ
 keep (the treasurer's event pages show them).
 """
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from core import clock
 from core.db import db
 from core.people import Column, Provider, Section, like, matches
 from core.validators import normalise_email
 from payments.models import Payment, PaymentStatus, StripeAttempt, StripeEvent
+
+#: Longer than any Checkout page takes payment (Stripe's limit is a day).
+OPEN_AT_STRIPE = timedelta(hours=24)
 
 #: The keys of a Stripe object that say who a person is, beside their address.
 PERSONAL = frozenset(
@@ -66,6 +72,20 @@ def sections(person):
     ).all()
     rows = [{c.key: getattr(p, c.key) for c in PAYMENTS} for p in payments]
     return [Section("payments", _l("Payments"), PAYMENTS, rows)]
+
+
+def blockers(person):
+    """A Checkout page still open would bring their name back, and pay for what is gone."""
+    open_ = db.session.scalar(
+        sa.select(sa.func.count(Payment.id)).where(
+            matches(Payment.email, person),
+            Payment.status == PaymentStatus.pending,
+            Payment.created_at > clock.now() - OPEN_AT_STRIPE,
+        )
+    )
+    if open_:
+        return [_l("A payment is still open at Stripe: wait until it is paid or expires.")]
+    return []
 
 
 def _scrub(value, emails, placeholder):
@@ -131,4 +151,4 @@ def merge(source, target):
     return {"payments": count}
 
 
-provider = Provider("payments", sections, erase=erase, merge=merge, order=5)
+provider = Provider("payments", sections, blockers=blockers, erase=erase, merge=merge, order=5)

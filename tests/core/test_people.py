@@ -124,7 +124,7 @@ def make_record(app, email=ANA, *, account=True, suffix=""):
     from donations.models import MonthlyStatus
     from involve.models import Comment, ContentPage, Signature, SignatureStatus, Volunteer
     from members.models import Dues, DuesMethod, DuesStatus, Membership, MembershipStatus, Tier
-    from payments.models import Payment
+    from payments.models import Payment, PaymentStatus
 
     with app.app_context():
         user = None
@@ -211,7 +211,9 @@ def make_record(app, email=ANA, *, account=True, suffix=""):
                 languages=["en"],
             )
         )
-        db.session.add(Payment(amount=5000, email=email, name="Ana Lima"))
+        db.session.add(
+            Payment(amount=5000, email=email, name="Ana Lima", status=PaymentStatus.succeeded)
+        )
         record_consent(email, True, wording="Send me news", language="en", source="volunteer")
         _outbox(email, "Your receipt")
         db.session.commit()
@@ -284,7 +286,7 @@ def test_the_page_says_payments_emails_and_get_involved_in_words(staff, ana, app
         db.session.commit()
     html = staff.get(f"/treasurer/people/record?email={ANA}&lang=fr").get_data(as_text=True)
     expected = {
-        "payments": ("En attente de paiement", "Une fois"),
+        "payments": ("Payé", "Une fois"),
         "outbox": ("En attente", "Transactionnel"),
         "consents": ("Nouvelles", "Anglais"),
         "account": ("Anglais",),
@@ -295,7 +297,7 @@ def test_the_page_says_payments_emails_and_get_involved_in_words(staff, ana, app
     # The erasure's summary punctuates in French too.
     summary = staff.get(f"/treasurer/people/erase?email={ANA}&lang=fr").get_data(as_text=True)
     assert "<li>Compte : 1</li>" in summary and "<li>Dons : 2</li>" in summary
-    raw = ("pending", "payment", "transactional", "news", "confirmed", "approved", "translation")
+    raw = ("succeeded", "payment", "transactional", "news", "confirmed", "approved", "translation")
     for key, words in expected.items():
         table = _table(html, key)
         for word in words:
@@ -680,6 +682,22 @@ def test_erasure_waits_for_a_running_monthly_gift(staff, ana, app):
     assert erase(staff, ANA).status_code == 409
     with app.app_context():
         assert db.session.get(Donation, ana["gift_id"]).donor_name == "Ana Lima"
+
+
+def test_erasure_waits_for_a_checkout_page_still_open(staff, ana, app):
+    from core import clock
+    from payments.models import Payment
+
+    with app.app_context():
+        db.session.add(Payment(amount=1500, email=ANA, name="Ana Lima"))  # pending, just opened
+        db.session.commit()
+    page = staff.get(f"/treasurer/people/erase?email={ANA}")
+    assert "A payment is still open at Stripe" in page.get_data(as_text=True)
+    assert erase(staff, ANA).status_code == 409
+    # Past the longest a Checkout page takes payment, it no longer holds the erasure.
+    with app.app_context():
+        clock.advance(hours=25)
+    assert erase(staff, ANA).status_code == 303
 
 
 def test_erasure_needs_a_reason_and_a_confirmation(staff, ana, app):
