@@ -559,7 +559,9 @@ def test_a_merge_sent_twice_at_once_merges_once(app):
         with app.app_context():
             try:
                 people.merge(WORK, ANA, reason="Duplicate")
-                merged.set()
+            finally:
+                merged.set()  # or its error shows at once, below
+            try:
                 assert release.wait(timeout=30)
                 db.session.commit()
             finally:
@@ -580,6 +582,8 @@ def test_a_merge_sent_twice_at_once_merges_once(app):
     with ThreadPoolExecutor(max_workers=2) as pool:
         done_first = pool.submit(first)
         assert merged.wait(timeout=30)
+        if done_first.done():
+            done_first.result()  # the first merge failed: say why
         done_second = pool.submit(second)
         with app.app_context():
             waiting = sa.text(
