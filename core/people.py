@@ -22,7 +22,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core import audit
-from core.db import UTCDateTime, db, utcnow
+from core.db import UTCDateTime, db, is_postgres, utcnow
 from core.errors import DomainError, NotFound, ValidationError
 from core.validators import normalise_email
 
@@ -32,6 +32,8 @@ ERASED_DOMAIN = "erased.invalid"
 MERGED_DOMAIN = "merged.invalid"
 #: How many people a search lists at most.
 SEARCH_LIMIT = 50
+#: The PostgreSQL advisory lock that merges and erasures take in turn.
+CHANGES_LOCK = 0x7065_6F70_6C65  # "people"
 
 
 class PersonAlias(db.Model):
@@ -223,11 +225,19 @@ def search(term, limit=SEARCH_LIMIT):
             names = found.setdefault(normalise_email(email), [])
             if name and name not in names:
                 names.append(name)
-    erased = (f"@{ERASED_DOMAIN}", f"@{MERGED_DOMAIN}")
+    # An address merged into another record leads to it: its rows now carry the other
+    # address, but its consents and emails sent are still about it.
+    for (email,) in db.session.execute(
+        sa.select(PersonAlias.email)
+        .where(PersonAlias.email.like(like(term)))
+        .order_by(PersonAlias.email)
+        .limit(limit)
+    ):
+        found.setdefault(email, [])
     return [
         Match(email, tuple(names))
         for email, names in sorted(found.items())
-        if email and not email.endswith(erased)
+        if email and not _is_placeholder(email)
     ][:limit]
 
 
@@ -312,6 +322,18 @@ def _reason(reason):
     return reason
 
 
+def _one_change_at_a_time():
+    """Wait, until the transaction ends, for any other merge or erasure to end.
+
+    Each reads the records it is about to change: a confirmation sent twice, or A merged
+    into B while B goes into A, would otherwise both act on what the other is changing
+    (a second alias of the same address, or two addresses merged into each other).
+    SQLite lets one writer at a time, which serves the same purpose.
+    """
+    if is_postgres():
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHANGES_LOCK)))
+
+
 def merge(source_email, target_email, *, reason, by=None):
     """Move record B (``source_email``) into record A (``target_email``); returns the counts.
 
@@ -321,6 +343,7 @@ def merge(source_email, target_email, *, reason, by=None):
     the staff member who merges.
     """
     reason = _reason(reason)
+    _one_change_at_a_time()
     source, target = (found.person for found in records_to_merge(source_email, target_email))
     if target.user is None and source.user is not None:
         # A has no account: B's becomes A's, and every row moves to it.
@@ -340,14 +363,15 @@ def merge(source_email, target_email, *, reason, by=None):
     )
     db.session.add(PersonAlias(email=source.email, into_email=target.email, merged_by_id=by))
     db.session.flush()
+    # By fingerprint, as in every entry about a person: an erasure of the merged record
+    # takes both addresses away, and the log is append-only (the alias says which they were).
     audit.record(
         "person.merged",
         target.user,
         data={
-            "from": source.email,
-            "from_addresses": list(source.emails),
+            "from_fingerprints": [fingerprint(address) for address in source.emails],
             "from_user_id": source.user_id,
-            "into": target.email,
+            "into_fingerprint": fingerprint(target.email),
             "into_user_id": target.user_id,
             "moved": moved,
             "reason": reason,
@@ -356,11 +380,18 @@ def merge(source_email, target_email, *, reason, by=None):
     return moved
 
 
+def _is_placeholder(email):
+    return email.endswith((f"@{ERASED_DOMAIN}", f"@{MERGED_DOMAIN}"))
+
+
 def records_to_merge(source_email, target_email):
     """Both records of a merge, as its confirmation shows them; refuses what cannot merge."""
     source, target = _existing(source_email), _existing(target_email)
     if set(source.person.emails) & set(target.person.emails):
         raise CannotMerge(_l("These are the same record."))
+    if any(_is_placeholder(found.person.email) for found in (source, target)):
+        # What an erasure kept is tied to no one, and must stay so.
+        raise CannotMerge(_l("An erased record cannot be merged."))
     return source, target
 
 
@@ -387,6 +418,7 @@ def erase(email, *, reason):
     under a placeholder address that is never delivered; returns ``(placeholder, counts)``.
     """
     reason = _reason(reason)
+    _one_change_at_a_time()
     person = _existing(email).person
     waiting = blockers(person)
     if waiting:

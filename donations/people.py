@@ -196,7 +196,15 @@ def erase(person, placeholder):
         .values(**contact)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # Someone else's gift in their honour, which was to tell them about it.
+    notices = db.session.execute(
+        sa.update(Donation)
+        .where(matches(Donation.tribute_notify_email, person))
+        .values(tribute_notify_email="")
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return {
+        "tribute_notices": notices,
         "gifts": gifts,
         "monthly_gifts": monthly,
         "receipts_kept": receipts,

@@ -13,11 +13,25 @@ from core import cache
 from core.db import db
 from core.people import Column, Provider, Section, like, matches
 from involve.caching import CAMPAIGNS, COMMENTS
+from involve.forms import AVAILABILITY, INTERESTS, LANGUAGES
 from involve.models import Campaign, Comment, Signature, SignatureStatus, Volunteer
+
+SIGNATURE_STATUS_LABELS = {
+    "pending": _l("Waiting for confirmation"),
+    "confirmed": _l("Confirmed"),
+}
+COMMENT_STATUS_LABELS = {
+    "pending": _l("Waiting for moderation"),
+    "approved": _l("Published"),
+    "rejected": _l("Not published"),
+    "spam": _l("Spam"),
+}
+#: A volunteer's languages, interests and availability, as the sign-up form says them.
+CHOICE_LABELS = {choice.value: choice.label for choice in LANGUAGES + INTERESTS + AVAILABILITY}
 
 SIGNATURES = [
     Column("campaign", _l("Campaign")),
-    Column("status", _l("Status")),
+    Column("status", _l("Status"), labels=SIGNATURE_STATUS_LABELS),
     Column("name", _l("Name")),
     Column("email", _l("Email")),
     Column("postal_code", _l("Postal code")),
@@ -31,7 +45,7 @@ SIGNATURES = [
 COMMENTS_COLUMNS = [
     Column("id", _l("Number")),
     Column("on", _l("On")),
-    Column("status", _l("Status")),
+    Column("status", _l("Status"), labels=COMMENT_STATUS_LABELS),
     Column("name", _l("Name")),
     Column("email", _l("Email")),
     Column("body", _l("Comment"), detail=True),
@@ -43,9 +57,9 @@ VOLUNTEERS = [
     Column("name", _l("Name")),
     Column("email", _l("Email")),
     Column("phone", _l("Phone")),
-    Column("languages", _l("Languages"), "list"),
-    Column("interests", _l("Interests"), "list"),
-    Column("availability", _l("Availability"), "list"),
+    Column("languages", _l("Languages"), "list", labels=CHOICE_LABELS),
+    Column("interests", _l("Interests"), "list", labels=CHOICE_LABELS),
+    Column("availability", _l("Availability"), "list", labels=CHOICE_LABELS),
     Column("message", _l("Message"), detail=True),
     Column("news_consent", _l("News by email"), "bool"),
     Column("created_at", _l("Signed up"), "datetime"),

@@ -18,7 +18,7 @@ COLUMNS = [
     Column("id", _l("Number")),
     Column("email", _l("Email")),
     Column("name", _l("Name")),
-    Column("language", _l("Language")),
+    Column("language", _l("Language"), labels={"en": _l("English"), "fr": _l("French")}),
     Column("role", _l("Role"), labels={role.name: label for role, label in ROLE_LABELS.items()}),
     Column("active", _l("Active"), "bool"),
     Column("email_verified_at", _l("Email confirmed"), "datetime"),
@@ -95,14 +95,16 @@ def erase(person, placeholder):
 def merge(source, target):
     """B's account becomes A's if A has none (core.people hands it over as the target's);
     otherwise it is closed and A's stays."""
+    # A staff account is never moved nor merged into: moving it to another address would
+    # hand its sign-in (a password reset) to whoever reads that address.
+    if any(user is not None and user.role > Role.member for user in (source.user, target.user)):
+        raise CannotMerge(_l("This is a staff account: take its role away first."))
     if source.user is None:
         return {}
     if target.user is source.user:
         source.user.email = target.email
         source.user.email_verified_at = None
         return {"accounts_moved": 1}
-    if source.user.role > Role.member:
-        raise CannotMerge(_l("This is a staff account: take its role away first."))
     close(source.user, f"merged-{source.user.id}@{MERGED_DOMAIN}")
     return {"accounts_closed": 1}
 

@@ -124,7 +124,7 @@ def make_record(app, email=ANA, *, account=True, suffix=""):
     from donations.models import MonthlyStatus
     from involve.models import Comment, ContentPage, Signature, SignatureStatus, Volunteer
     from members.models import Dues, DuesMethod, DuesStatus, Membership, MembershipStatus, Tier
-    from payments.models import Payment
+    from payments.models import Payment, PaymentStatus
 
     with app.app_context():
         user = None
@@ -211,7 +211,9 @@ def make_record(app, email=ANA, *, account=True, suffix=""):
                 languages=["en"],
             )
         )
-        db.session.add(Payment(amount=5000, email=email, name="Ana Lima"))
+        db.session.add(
+            Payment(amount=5000, email=email, name="Ana Lima", status=PaymentStatus.succeeded)
+        )
         record_consent(email, True, wording="Send me news", language="en", source="volunteer")
         _outbox(email, "Your receipt")
         db.session.commit()
@@ -266,6 +268,43 @@ def test_the_page_shows_every_feature_for_one_person(staff, ana, app):
         'id="payments"',
     ):
         assert seen in html, seen
+
+
+def _table(html, key):
+    import re
+
+    found = re.search(rf'<table class="data" id="{key}">(.*?)</table>', html, re.S)
+    return re.sub(r"<[^>]+>", " ", found.group(1))
+
+
+def test_the_page_says_payments_emails_and_get_involved_in_words(staff, ana, app):
+    from involve.models import Comment, CommentStatus, Volunteer
+
+    with app.app_context():
+        db.session.scalar(sa.select(Comment)).status = CommentStatus.approved
+        db.session.scalar(sa.select(Volunteer)).interests = ["translation"]
+        db.session.commit()
+    html = staff.get(f"/treasurer/people/record?email={ANA}&lang=fr").get_data(as_text=True)
+    expected = {
+        "payments": ("Payé", "Une fois"),
+        "outbox": ("En attente", "Transactionnel"),
+        "consents": ("Nouvelles", "Anglais"),
+        "account": ("Anglais",),
+        "signatures": ("Confirmée",),
+        "comments": ("Publié",),
+        "volunteers": ("Anglais", "Traduction"),
+    }
+    # The erasure's summary punctuates in French too.
+    summary = staff.get(f"/treasurer/people/erase?email={ANA}&lang=fr").get_data(as_text=True)
+    assert "<li>Compte : 1</li>" in summary and "<li>Dons : 2</li>" in summary
+    raw = ("succeeded", "payment", "transactional", "news", "confirmed", "approved", "translation")
+    for key, words in expected.items():
+        table = _table(html, key)
+        for word in words:
+            assert word in table, (key, word)
+        cells = table.split()
+        for value in raw:
+            assert value not in cells, (key, value)
 
 
 def test_the_page_takes_as_many_queries_however_many_rows(staff, ana, app, count_queries):
@@ -439,13 +478,19 @@ def test_merge_moves_every_row_of_b_into_a_and_is_audited(staff, ana, app):
         assert db.session.scalar(sa.select(EmailConsent.email).where(EmailConsent.email == WORK))
         entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.merged"))
         assert entry.actor == "treasurer@example.org" and entry.at is not None
-        assert entry.data["from"] == WORK and entry.data["into"] == ANA
+        # By fingerprint: erasing the merged record later must leave no address in the log.
+        assert entry.data["from_fingerprints"] == [fingerprint(WORK)]
+        assert entry.data["into_fingerprint"] == fingerprint(ANA)
+        assert ANA not in json.dumps(entry.data) and WORK not in json.dumps(entry.data)
         assert entry.data["reason"] == "Same donor, new job"
         assert entry.data["moved"]["donations.gifts"] == 2
         assert entry.data["moved"]["involve.signatures"] == 2
         assert entry.data["moved"]["shop.orders"] == 1
     page = staff.get(f"/treasurer/people/record?email={ANA}").get_data(as_text=True)
     assert WORK in page  # "also merged into this record", and B's emails sent
+    # Searching B's address still finds the record it went into.
+    found = staff.get("/treasurer/people/?q=LIMA@WORK").get_data(as_text=True)
+    assert f'href="/treasurer/people/record?email={WORK}"' in found
     # B's address now finds A's record.
     assert staff.get(f"/treasurer/people/record/export.json?email={WORK}").get_json()["emails"] == [
         ANA,
@@ -494,6 +539,77 @@ def test_an_address_merged_twice_follows_its_record(app_ctx):
         people.merge("b@example.org", "c@example.org", reason="Again")
 
 
+@pytest.mark.postgres
+def test_a_merge_sent_twice_at_once_merges_once(app):
+    """The second of two identical merges waits for the first, then finds one record."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from core import people
+    from tests.helpers import POSTGRES, require
+
+    require(POSTGRES, "PostgreSQL (TEST_DATABASE_URL)")
+    with app.app_context():
+        DonationFactory(email=ANA)
+        DonationFactory(email=WORK)
+        db.session.commit()
+    merged, release = threading.Event(), threading.Event()
+
+    def first():
+        with app.app_context():
+            try:
+                people.merge(WORK, ANA, reason="Duplicate")
+            finally:
+                merged.set()  # or its error shows at once, below
+            try:
+                assert release.wait(timeout=30)
+                db.session.commit()
+            finally:
+                db.session.remove()
+
+    def second():
+        with app.app_context():
+            try:
+                people.merge(WORK, ANA, reason="Duplicate")
+                db.session.commit()
+                return "merged"
+            except people.CannotMerge:
+                db.session.rollback()
+                return "refused"
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        done_first = pool.submit(first)
+        assert merged.wait(timeout=30)
+        if done_first.done():
+            done_first.result()  # the first merge failed: say why
+        done_second = pool.submit(second)
+        with app.app_context():
+            waiting = sa.text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            with db.engine.connect() as conn:
+                for _ in range(3000):  # the second merge is waiting for the first to end
+                    if conn.execute(waiting).scalar() or done_second.done():
+                        break
+                    threading.Event().wait(0.01)
+        release.set()
+        done_first.result(timeout=30)
+        assert done_second.result(timeout=30) == "refused"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(PersonAlias.id))) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "person.merged")
+            )
+            == 1
+        )
+
+
 def test_two_memberships_cannot_merge(staff, app):
     from members.models import Membership
 
@@ -509,6 +625,41 @@ def test_two_memberships_cannot_merge(staff, app):
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 2
         assert db.session.scalar(sa.select(PersonAlias)) is None
+
+
+@pytest.mark.parametrize("staff_side", ["source", "into"])
+def test_a_staff_account_is_neither_merged_away_nor_merged_into(staff, app, staff_side):
+    from core.accounts.models import Role, User
+
+    with app.app_context():
+        admin = UserFactory(email="admin@example.org", role=Role.admin)
+        admin_id = admin.id
+        db.session.commit()
+    # A bare address anyone can create with a gift: moving the admin's account to it would
+    # let its owner reset the admin's password.
+    make_record(app, WORK, account=False)
+    pair = {"source": "admin@example.org", "into": WORK}
+    if staff_side == "into":
+        pair = {"source": WORK, "into": "admin@example.org"}
+    refused = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {**pair, "reason": "Duplicate", "confirm": "y"},
+        token_from="/treasurer/people/",
+    )
+    assert refused.status_code == 409
+    assert "This is a staff account" in refused.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(User, admin_id).email == "admin@example.org"
+        assert db.session.scalar(sa.select(PersonAlias)) is None
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count())
+                .select_from(AuditEntry)
+                .where(AuditEntry.action == "person.merged")
+            )
+            == 0
+        )
 
 
 # -- erasure -----------------------------------------------------------------------------------
@@ -535,6 +686,22 @@ def test_erasure_waits_for_a_running_monthly_gift(staff, ana, app):
     assert erase(staff, ANA).status_code == 409
     with app.app_context():
         assert db.session.get(Donation, ana["gift_id"]).donor_name == "Ana Lima"
+
+
+def test_erasure_waits_for_a_checkout_page_still_open(staff, ana, app):
+    from core import clock
+    from payments.models import Payment
+
+    with app.app_context():
+        db.session.add(Payment(amount=1500, email=ANA, name="Ana Lima"))  # pending, just opened
+        db.session.commit()
+    page = staff.get(f"/treasurer/people/erase?email={ANA}")
+    assert "A payment is still open at Stripe" in page.get_data(as_text=True)
+    assert erase(staff, ANA).status_code == 409
+    # Past the longest a Checkout page takes payment, it no longer holds the erasure.
+    with app.app_context():
+        clock.advance(hours=25)
+    assert erase(staff, ANA).status_code == 303
 
 
 def test_erasure_needs_a_reason_and_a_confirmation(staff, ana, app):
@@ -626,6 +793,12 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
             db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.to_addr == ANA)) is None
         )
         assert db.session.scalar(sa.select(EmailConsent).where(EmailConsent.email == ANA)) is None
+        # The proof of her consent is kept, but the placeholder is on no news list.
+        from involve.reports import news_subscriber_count, news_subscribers
+
+        proof = db.session.scalar(sa.select(EmailConsent).where(EmailConsent.granted.is_(True)))
+        assert (proof.email, proof.wording) == (placeholder, "Send me news")
+        assert news_subscriber_count() == 0 and news_subscribers() == []
 
     assert sign_in(client, ANA, "a test password").status_code != 302
     assert staff.get(f"/treasurer/people/record/export.json?email={ANA}").status_code == 404
@@ -641,6 +814,178 @@ def test_erasure_keeps_what_the_law_requires_and_nothing_personal(staff, ana, ap
     # Nor does a search find the erased record by what is left.
     listed = staff.get("/treasurer/people/?q=erased").get_data(as_text=True)
     assert placeholder not in listed and "No one matches." in listed
+
+
+def test_erasure_scrubs_the_copies_of_stripe_events_and_requests(staff, ana, app):
+    from payments.models import Payment, PaymentStatus, StripeAttempt, StripeEvent
+
+    details = {
+        "email": "Ana@Example.org",
+        "name": "Ana Quintero-Lima",
+        "phone": "613-555-0199",
+        "address": {"line1": "7 Quiet Lane", "postal_code": "K2P 9Z9"},
+    }
+    with app.app_context():
+        payment = db.session.scalar(sa.select(Payment))
+        payment.status = PaymentStatus.succeeded
+        payment.checkout_session_id = "cs_test_ana"
+        db.session.add(
+            StripeAttempt(
+                key="donation:1:attempt 1:ab",
+                operation="checkout",
+                params={"customer_email": ANA, "mode": "payment"},
+                payment=payment,
+            )
+        )
+        db.session.add_all(
+            [
+                StripeEvent(
+                    id="evt_ana_session",
+                    type="checkout.session.completed",
+                    created=WHEN,
+                    object_id="cs_test_ana",
+                    payload={
+                        "data": {
+                            "object": {
+                                "id": "cs_test_ana",
+                                "customer_email": ANA,
+                                "customer_details": details,
+                                "line_items": [{"name": "Gift"}],
+                            }
+                        }
+                    },
+                ),
+                # Found by her address alone: a customer Stripe made for her.
+                StripeEvent(
+                    id="evt_ana_customer",
+                    type="customer.created",
+                    created=WHEN,
+                    object_id="cus_ana",
+                    payload={"data": {"object": {"id": "cus_ana", **details}}},
+                ),
+                StripeEvent(
+                    id="evt_someone_else",
+                    type="customer.created",
+                    created=WHEN,
+                    object_id="cus_bo",
+                    payload={"data": {"object": {"email": "bo@example.org", "name": "Bo"}}},
+                ),
+            ]
+        )
+        db.session.commit()
+    assert "Quiet Lane" in staff.get("/treasurer/events/evt_ana_session").get_data(as_text=True)
+
+    assert erase(staff, ANA).status_code == 303
+    for event_id in ("evt_ana_session", "evt_ana_customer"):
+        page = staff.get(f"/treasurer/events/{event_id}").get_data(as_text=True)
+        for personal in ("Quintero", "Quiet Lane", "K2P", "613-555-0199", ANA):
+            assert personal.lower() not in page.lower(), (event_id, personal)
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.erased"))
+        placeholder = entry.data["placeholder"]
+        assert entry.data["done"]["payments.stripe_copies"] == 3
+        session = db.session.get(StripeEvent, "evt_ana_session").payload["data"]["object"]
+        assert session["customer_email"] == placeholder
+        assert session["customer_details"]["email"] == placeholder
+        assert session["line_items"] == [{"name": "Gift"}]  # not hers: kept
+        attempt = db.session.scalar(sa.select(StripeAttempt))
+        assert attempt.params == {"customer_email": placeholder, "mode": "payment"}
+        other = db.session.get(StripeEvent, "evt_someone_else").payload["data"]["object"]
+        assert other == {"email": "bo@example.org", "name": "Bo"}
+
+
+def test_erasing_a_merged_record_leaves_neither_address_in_the_audit_log(staff, app):
+    make_record(app, ANA)
+    with app.app_context():
+        DonationFactory(email=WORK, donor_name="Ana Lima", amount=1000)
+        db.session.commit()
+    merged = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {"into": ANA, "source": WORK, "reason": "Same donor", "confirm": "y"},
+        token_from=f"/treasurer/people/record?email={ANA}",
+    )
+    assert merged.status_code == 303
+    assert erase(staff, WORK).status_code == 303  # her old address finds the merged record
+    with app.app_context():
+        entries = db.session.scalars(
+            sa.select(AuditEntry).where(AuditEntry.action.like("person.%"))
+        ).all()
+        assert {e.action for e in entries} == {"person.merged", "person.erased"}
+        for entry in entries:
+            text = json.dumps(entry.data)
+            assert ANA not in text and WORK not in text, entry.action
+        erased = next(e for e in entries if e.action == "person.erased")
+        assert erased.data["fingerprints"] == [fingerprint(ANA), fingerprint(WORK)]
+
+
+def test_erasure_takes_their_address_from_what_others_hold(staff, ana, app):
+    import secrets
+
+    from donations.models import Donation
+
+    with app.app_context():
+        bo_gift = DonationFactory(email="bo@example.org", donor_name="Bo", amount=700)
+        bo_gift.tribute_name = "Ana Lima"
+        bo_gift.tribute_notify_email = ANA.upper()
+        db.session.add(
+            OutboxMessage(
+                message_id=f"<{secrets.token_hex(8)}@example.org>",
+                to_addr="bo@example.org",
+                subject=f"{ANA} invites you to share a membership",
+                text_body=f"Hello Bo,\n\n{ANA.upper()} invites you.",
+                html_body=f"<p>Hello Bo,</p><p>{ANA} invites you.</p>",
+            )
+        )
+        db.session.commit()
+        bo_gift_id = bo_gift.id
+
+    assert erase(staff, ANA).status_code == 303
+    with app.app_context():
+        entry = db.session.scalar(sa.select(AuditEntry).where(AuditEntry.action == "person.erased"))
+        placeholder = entry.data["placeholder"]
+        assert entry.data["done"]["mail.emails_to_others"] == 1
+        assert entry.data["done"]["donations.tribute_notices"] == 1
+        to_bo = db.session.scalar(
+            sa.select(OutboxMessage).where(OutboxMessage.to_addr == "bo@example.org")
+        )
+        assert to_bo.subject == f"{placeholder} invites you to share a membership"
+        assert to_bo.text_body == f"Hello Bo,\n\n{placeholder} invites you."
+        assert to_bo.html_body == f"<p>Hello Bo,</p><p>{placeholder} invites you.</p>"
+        gift = db.session.get(Donation, bo_gift_id)
+        assert (gift.donor_name, gift.email, gift.tribute_notify_email) == (
+            "Bo",
+            "bo@example.org",
+            "",
+        )
+
+
+@pytest.mark.parametrize("erased_side", ["source", "into"])
+def test_an_erased_record_is_never_merged_with_a_person(staff, ana, app, erased_side):
+    from donations.models import Donation
+
+    assert erase(staff, ANA).status_code == 303
+    make_record(app, WORK, account=False, suffix="-b")
+    with app.app_context():
+        placeholder = db.session.scalar(
+            sa.select(Donation.email).where(Donation.id == ana["gift_id"])
+        )
+    pair = {"source": placeholder, "into": WORK}
+    if erased_side == "into":
+        pair = {"source": WORK, "into": placeholder}
+    review = staff.get("/treasurer/people/merge", query_string=pair)
+    assert review.status_code == 409
+    assert "An erased record cannot be merged." in review.get_data(as_text=True)
+    refused = post_form(
+        staff,
+        "/treasurer/people/merge",
+        {**pair, "reason": "Same person", "confirm": "y"},
+        token_from="/treasurer/people/",
+    )
+    assert refused.status_code == 409
+    with app.app_context():
+        assert db.session.get(Donation, ana["gift_id"]).email == placeholder
+        assert db.session.scalar(sa.select(PersonAlias)) is None
 
 
 def test_a_staff_account_is_not_erased(staff, app):
