@@ -145,9 +145,30 @@ def belongs(email_column, user_column, person):
 
 
 def like(term):
-    """A LIKE pattern for ``term`` anywhere, its wildcards taken literally."""
+    """A LIKE pattern for ``term`` anywhere, its wildcards taken literally (with
+    :func:`holds`, which names the escape character: SQLite has none by default)."""
     escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def holds(column, term):
+    """The condition that ``column`` holds ``term`` anywhere, in any case."""
+    return sa.func.lower(column).like(like(term), escape="\\")
+
+
+def search_rows(term, limit, email_column, name_column, *also):
+    """A provider's search: ``(email, name)`` of the rows whose address, name or any column
+    of ``also`` holds ``term``, by address."""
+    columns = (email_column, name_column, *also)
+    return list(
+        db.session.execute(
+            sa.select(email_column, name_column)
+            .where(sa.or_(*(holds(column, term) for column in columns)))
+            .distinct()
+            .order_by(email_column)
+            .limit(limit)
+        )
+    )
 
 
 # -- finding a person --------------------------------------------------------------------------
@@ -229,7 +250,7 @@ def search(term, limit=SEARCH_LIMIT):
     # address, but its consents and emails sent are still about it.
     for (email,) in db.session.execute(
         sa.select(PersonAlias.email)
-        .where(PersonAlias.email.like(like(term)))
+        .where(holds(PersonAlias.email, term))
         .order_by(PersonAlias.email)
         .limit(limit)
     ):

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from core import clock
 from core.db import db
-from core.people import Column, Provider, Section, belongs, like, matches
+from core.people import Column, Provider, Section, belongs, matches, search_rows
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt, ReceiptItem
 from donations.staff_forms import KIND_LABELS, METHOD_LABELS, MONTHLY_STATUS_LABELS, STATUS_LABELS
 
@@ -138,22 +138,7 @@ def sections(person):
 
 
 def search(term, limit):
-    pattern = like(term)
-    return list(
-        db.session.execute(
-            sa.select(Donation.email, Donation.donor_name)
-            .where(
-                sa.or_(
-                    sa.func.lower(Donation.email).like(pattern),
-                    sa.func.lower(Donation.donor_name).like(pattern),
-                    sa.func.lower(Donation.organization_name).like(pattern),
-                )
-            )
-            .distinct()
-            .order_by(Donation.email)
-            .limit(limit)
-        )
-    )
+    return search_rows(term, limit, Donation.email, Donation.donor_name, Donation.organization_name)
 
 
 def blockers(person):

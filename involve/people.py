@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from core import cache
 from core.db import db
-from core.people import Column, Provider, Section, like, matches
+from core.people import Column, Provider, Section, matches, search_rows
 from involve.caching import CAMPAIGNS, COMMENTS
 from involve.forms import AVAILABILITY, INTERESTS, LANGUAGES
 from involve.models import Campaign, Comment, Signature, SignatureStatus, Volunteer
@@ -112,23 +112,9 @@ def sections(person):
 
 
 def search(term, limit):
-    pattern = like(term)
     found = []
     for model in (Signature, Volunteer, Comment):
-        found.extend(
-            db.session.execute(
-                sa.select(model.email, model.name)
-                .where(
-                    sa.or_(
-                        sa.func.lower(model.email).like(pattern),
-                        sa.func.lower(model.name).like(pattern),
-                    )
-                )
-                .distinct()
-                .order_by(model.email)
-                .limit(limit)
-            )
-        )
+        found.extend(search_rows(term, limit, model.email, model.name))
     return found
 
 

@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db
-from core.people import CannotMerge, Column, Provider, Section, belongs, like
+from core.people import CannotMerge, Column, Provider, Section, belongs, holds
 from members.forms import DUES_STATUS_LABELS, FORMAT_LABELS, METHOD_LABELS, STATUS_LABELS
 from members.models import (
     Dues,
@@ -100,12 +100,11 @@ def sections(person):
 def search(term, limit):
     from core.accounts.models import User
 
-    pattern = like(term)
     return list(
         db.session.execute(
             sa.select(User.email, Membership.mailing_name)
             .join(User, Membership.user_id == User.id)
-            .where(sa.func.lower(Membership.mailing_name).like(pattern))
+            .where(holds(Membership.mailing_name, term))
             .order_by(User.email)
             .limit(limit)
         )

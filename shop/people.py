@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db
-from core.people import Column, Provider, Section, belongs, like, matches
+from core.people import Column, Provider, Section, belongs, matches, search_rows
 from shop.models import CartLine, IssueSend, Order, OrderLine, OrderStatus, Product
 
 #: As the order pages say them (shop/_order_status.html).
@@ -110,21 +110,7 @@ def sections(person):
 
 
 def search(term, limit):
-    pattern = like(term)
-    return list(
-        db.session.execute(
-            sa.select(Order.email, Order.name)
-            .where(
-                sa.or_(
-                    sa.func.lower(Order.email).like(pattern),
-                    sa.func.lower(Order.name).like(pattern),
-                )
-            )
-            .distinct()
-            .order_by(Order.email)
-            .limit(limit)
-        )
-    )
+    return search_rows(term, limit, Order.email, Order.name)
 
 
 def blockers(person):

@@ -9,7 +9,7 @@ from core.accounts.admin import ROLE_LABELS
 from core.accounts.models import LoginSession, RecoveryCode, Role, User
 from core.accounts.services import revoke_all_sessions
 from core.db import db
-from core.people import MERGED_DOMAIN, CannotMerge, Column, Provider, Section, like
+from core.people import MERGED_DOMAIN, CannotMerge, Column, Provider, Section, search_rows
 
 #: No password hash starts so: argon2 refuses it, so no password signs in.
 NO_PASSWORD = "!erased-"
@@ -50,16 +50,7 @@ def sections(person):
 
 
 def search(term, limit):
-    pattern = like(term)
-    found = db.session.execute(
-        sa.select(User.email, User.name)
-        .where(
-            sa.or_(sa.func.lower(User.email).like(pattern), sa.func.lower(User.name).like(pattern))
-        )
-        .order_by(User.email)
-        .limit(limit)
-    )
-    return list(found)
+    return search_rows(term, limit, User.email, User.name)
 
 
 def close(user, email):
