@@ -119,11 +119,10 @@ def lower(pid, niceness):
     counts, and each server here has a session of its own: its group is lowered too, or
     a "nice" process would still compete with the app as an equal.
     """
+    from core.worker import lower_group
+
     os.setpriority(os.PRIO_PROCESS, pid, niceness)
-    try:
-        Path(f"/proc/{pid}/autogroup").write_text(str(niceness))
-    except OSError:  # not Linux, or autogroup scheduling is off
-        pass
+    lower_group(niceness, pid)
 
 
 class Server:

@@ -113,12 +113,18 @@ def lower_priority(niceness):
     except OSError:
         return os.nice(0)
     if os.getsid(0) == os.getpid():
-        try:
-            with open("/proc/self/autogroup", "w") as group:
-                group.write(str(niceness))
-        except OSError:  # not Linux, or autogroup scheduling is off
-            pass
+        lower_group(niceness)
     return niceness
+
+
+def lower_group(niceness, pid="self"):
+    """Give the scheduling group of process ``pid``'s session this niceness (Linux's
+    autogroup scheduling); nothing where there is no such group."""
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as group:
+            group.write(str(niceness))
+    except OSError:  # not Linux, or autogroup scheduling is off
+        pass
 
 
 def run_forever(stop_after=None):
