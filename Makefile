@@ -66,7 +66,7 @@ worker: $(VENV)/.runtime $(COMPILED)
 ## PostgreSQL and Redis: see bench/harness.py)
 bench: $(VENV)/.dev $(COMPILED)
 	$(BIN)/python bench/pages.py --seconds 10 --rounds 2
-	$(BIN)/python bench/webhooks.py --events 3000 --seconds 3
+	$(BIN)/python bench/webhooks.py --events 4500 --seconds 3
 	$(BIN)/python bench/reconcile.py
 	$(BIN)/python bench/treasurer_pages.py
 	$(BIN)/python bench/load.py
