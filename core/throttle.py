@@ -16,10 +16,13 @@ import logging
 import math
 import time
 
+import sqlalchemy as sa
 from flask import current_app, request
 from limits import parse, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import TooManyRequests
 
 from core.extensions import limiter
@@ -120,7 +123,10 @@ def count_attempt(scope, email):
 def email_wait(kind, account_id, email):
     """Seconds to wait before a ``kind`` email may go to this account and mailbox.
 
-    0 means "send it now", and that email is counted.
+    0 means "send it now", and that email is counted. The email itself is queued in the
+    outbox, in the database transaction under way: if that transaction rolls back (the
+    database failed mid-request), the email is not sent and the count is given back, so
+    that the person's retry gets the link.
 
     Nothing is counted when either is used up, so that a refused attempt does not push
     the next allowed one further away. Limits come from ``<KIND>_EMAIL_LIMITS``
@@ -141,4 +147,41 @@ def email_wait(kind, account_id, email):
         return max(1, math.ceil(max(waits)))
     for item, keys in checks:
         _call("hit", item, *keys)
+    _give_back_unless_committed(checks)
     return 0
+
+
+def _give_back_unless_committed(checks):
+    from core.db import db
+
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # the email is queued in it next
+    session.info.setdefault("throttle_counted", []).extend(checks)
+
+
+@sa.event.listens_for(Session, "after_commit")
+def _keep_counted(session):
+    session.info.pop("throttle_counted", None)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _give_back_rolled_back(session, transaction):
+    """The outermost transaction ended without a commit: its emails will not go."""
+    if transaction.parent is not None or transaction.nested:
+        return
+    for item, keys in session.info.pop("throttle_counted", ()):
+        _give_back(item, keys)
+
+
+def _give_back(item, keys):
+    """Take one back from a fixed window's count (the other strategies cannot)."""
+    strategy = limiter.limiter
+    if not isinstance(strategy, FixedWindowRateLimiter):
+        return
+    key = item.key_for(*keys)
+    try:
+        if strategy.storage.get(key) > 0:
+            strategy.storage.incr(key, item.get_expiry(), amount=-1)
+    except (StorageError, ConnectionError, TimeoutError) as error:
+        log.error("Rate-limit storage unreachable (%s): a count not given back", error)

@@ -158,7 +158,7 @@ def account_for_joining(*, email, password, name, language):
     try:
         send_verification(user)
     except TooManyEmails:
-        # The mailbox had a link very recently (from a request that then failed, say): the
+        # The mailbox had a link very recently (a registration a minute ago, say): the
         # join goes on, as registering does, and the sign-in page offers a resend later.
         pass
     return user, True

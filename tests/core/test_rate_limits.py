@@ -109,3 +109,22 @@ def test_limit_is_shared_across_two_app_instances_through_redis(
     # Five failures in all, spread over two processes: both now refuse, even the right password.
     assert fail_on_other().status_code == 429
     assert post_form(client, "/login", {"email": email, "password": password}).status_code == 429
+
+
+def test_an_email_counted_in_a_transaction_that_rolls_back_is_given_back(app, make_user):
+    """The link is queued in the outbox in the same transaction: rolled back, it never goes,
+    so the person's next try may have it; committed, the limit holds."""
+    from core import throttle
+    from core.db import db
+
+    user_id, email, _ = make_user(email="retry@example.org")
+    with app.app_context():
+        assert throttle.email_wait("verify", user_id, email) == 0
+        db.session.rollback()  # the request failed after counting its link
+        assert throttle.email_wait("verify", user_id, email) == 0
+        db.session.commit()  # this one went out
+        assert throttle.email_wait("verify", user_id, email) > 0
+        db.session.rollback()  # a refusal counted nothing, so there is nothing to give back
+        assert throttle.email_wait("verify", user_id, email) > 0
+        db.session.remove()  # nor does the end of the request
+        assert throttle.email_wait("verify", user_id, email) > 0
