@@ -144,6 +144,16 @@ def belongs(email_column, user_column, person):
     return sa.or_(matches(email_column, person), user_column == person.user_id)
 
 
+def update_rows(model, *where, **values):
+    """``UPDATE model SET values WHERE where`` in one statement; how many rows it changed.
+
+    Merges and erasures change many rows at once and read them back afterwards, so the
+    session's copies are not brought up to date one by one."""
+    return db.session.execute(
+        sa.update(model).where(*where).values(**values).execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def like(term):
     """A LIKE pattern for ``term`` anywhere, its wildcards taken literally (with
     :func:`holds`, which names the escape character: SQLite has none by default)."""

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 
 from core import clock
 from core.db import db
-from core.people import Column, Provider, Section, belongs, matches, search_rows
+from core.people import Column, Provider, Section, belongs, matches, search_rows, update_rows
 from donations.models import Donation, MonthlyGift, MonthlyStatus, Receipt, ReceiptItem
 from donations.staff_forms import KIND_LABELS, METHOD_LABELS, MONTHLY_STATUS_LABELS, STATUS_LABELS
 
@@ -156,38 +156,29 @@ def blockers(person):
 def erase(person, placeholder):
     contact = CONTACT | {"email": placeholder}
     # Receipts first: they are found through their gifts' address, which is about to go.
-    receipts = db.session.execute(
-        sa.update(Receipt)
-        .where(_their_receipts(person))
-        .values(email=placeholder)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    receipts = update_rows(Receipt, _their_receipts(person), email=placeholder)
     # A copy past its keeping period keeps its numbers, not whom it was for.
-    expired = db.session.execute(
-        sa.update(Receipt)
-        .where(Receipt.email == placeholder, Receipt.year < clock.today().year - RECEIPT_COPY_YEARS)
-        .values(donor_name="", donor_address="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    gifts = db.session.execute(
-        sa.update(Donation)
-        .where(belongs(Donation.email, Donation.user_id, person))
-        .values(**contact, tribute_name="", tribute_notify_email="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    monthly = db.session.execute(
-        sa.update(MonthlyGift)
-        .where(belongs(MonthlyGift.email, MonthlyGift.user_id, person))
-        .values(**contact)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    expired = update_rows(
+        Receipt,
+        Receipt.email == placeholder,
+        Receipt.year < clock.today().year - RECEIPT_COPY_YEARS,
+        donor_name="",
+        donor_address="",
+    )
+    gifts = update_rows(
+        Donation,
+        belongs(Donation.email, Donation.user_id, person),
+        **contact,
+        tribute_name="",
+        tribute_notify_email="",
+    )
+    monthly = update_rows(
+        MonthlyGift, belongs(MonthlyGift.email, MonthlyGift.user_id, person), **contact
+    )
     # Someone else's gift in their honour, which was to tell them about it.
-    notices = db.session.execute(
-        sa.update(Donation)
-        .where(matches(Donation.tribute_notify_email, person))
-        .values(tribute_notify_email="")
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    notices = update_rows(
+        Donation, matches(Donation.tribute_notify_email, person), tribute_notify_email=""
+    )
     return {
         "tribute_notices": notices,
         "gifts": gifts,
@@ -199,24 +190,11 @@ def erase(person, placeholder):
 
 def merge(source, target):
     moved = {"email": target.email, "user_id": target.user_id}
-    receipts = db.session.execute(
-        sa.update(Receipt)
-        .where(_their_receipts(source))
-        .values(email=target.email)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    gifts = db.session.execute(
-        sa.update(Donation)
-        .where(belongs(Donation.email, Donation.user_id, source))
-        .values(**moved)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    monthly = db.session.execute(
-        sa.update(MonthlyGift)
-        .where(belongs(MonthlyGift.email, MonthlyGift.user_id, source))
-        .values(**moved)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    receipts = update_rows(Receipt, _their_receipts(source), email=target.email)
+    gifts = update_rows(Donation, belongs(Donation.email, Donation.user_id, source), **moved)
+    monthly = update_rows(
+        MonthlyGift, belongs(MonthlyGift.email, MonthlyGift.user_id, source), **moved
+    )
     return {"gifts": gifts, "monthly_gifts": monthly, "receipts": receipts}
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from core import cache
 from core.db import db
-from core.people import Column, Provider, Section, matches, search_rows
+from core.people import Column, Provider, Section, matches, search_rows, update_rows
 from involve.caching import CAMPAIGNS, COMMENTS
 from involve.forms import AVAILABILITY, INTERESTS, LANGUAGES
 from involve.models import Campaign, Comment, Signature, SignatureStatus, Volunteer
@@ -169,18 +169,8 @@ def merge(source, target):
             signed.add(signature.campaign_id)
             signatures += 1
     db.session.flush()
-    comments = db.session.execute(
-        sa.update(Comment)
-        .where(matches(Comment.email, source))
-        .values(email=target.email)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    volunteers = db.session.execute(
-        sa.update(Volunteer)
-        .where(matches(Volunteer.email, source))
-        .values(email=target.email)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    comments = update_rows(Comment, matches(Comment.email, source), email=target.email)
+    volunteers = update_rows(Volunteer, matches(Volunteer.email, source), email=target.email)
     return {"signatures": signatures, "comments": comments, "volunteers": volunteers}
 
 

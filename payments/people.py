@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 
 from core import clock
 from core.db import db
-from core.people import Column, Provider, Section, like, matches
+from core.people import Column, Provider, Section, like, matches, update_rows
 from core.validators import normalise_email
 from payments.models import Payment, PaymentStatus, StripeAttempt, StripeEvent
 
@@ -132,22 +132,12 @@ def _erase_stripe_copies(person, payments, placeholder):
 def erase(person, placeholder):
     payments = db.session.scalars(sa.select(Payment).where(matches(Payment.email, person))).all()
     stripe_copies = _erase_stripe_copies(person, payments, placeholder)
-    count = db.session.execute(
-        sa.update(Payment)
-        .where(matches(Payment.email, person))
-        .values(email=placeholder, name=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    count = update_rows(Payment, matches(Payment.email, person), email=placeholder, name=None)
     return {"payments_kept": count, "stripe_copies": stripe_copies}
 
 
 def merge(source, target):
-    count = db.session.execute(
-        sa.update(Payment)
-        .where(matches(Payment.email, source))
-        .values(email=target.email)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    count = update_rows(Payment, matches(Payment.email, source), email=target.email)
     return {"payments": count}
 
 

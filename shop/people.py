@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import joinedload, selectinload
 
 from core.db import db
-from core.people import Column, Provider, Section, belongs, matches, search_rows
+from core.people import Column, Provider, Section, belongs, matches, search_rows, update_rows
 from shop.models import CartLine, IssueSend, Order, OrderLine, OrderStatus, Product
 
 #: As the order pages say them (shop/_order_status.html).
@@ -125,21 +125,18 @@ def blockers(person):
 
 
 def erase(person, placeholder):
-    orders = db.session.execute(
-        sa.update(Order)
-        .where(belongs(Order.email, Order.user_id, person))
-        .values(
-            email=placeholder,
-            name="",
-            address_line1="",
-            address_line2="",
-            city="",
-            # The province stays: it is where the sale was made, for the GST/HST return.
-            postal_code="",
-            tax_number="",
-        )
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    orders = update_rows(
+        Order,
+        belongs(Order.email, Order.user_id, person),
+        email=placeholder,
+        name="",
+        address_line1="",
+        address_line2="",
+        city="",
+        # The province stays: it is where the sale was made, for the GST/HST return.
+        postal_code="",
+        tax_number="",
+    )
     sends = db.session.execute(
         sa.delete(IssueSend).where(matches(IssueSend.email, person))
     ).rowcount
@@ -152,12 +149,12 @@ def erase(person, placeholder):
 
 
 def merge(source, target):
-    orders = db.session.execute(
-        sa.update(Order)
-        .where(belongs(Order.email, Order.user_id, source))
-        .values(email=target.email, user_id=target.user_id)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    orders = update_rows(
+        Order,
+        belongs(Order.email, Order.user_id, source),
+        email=target.email,
+        user_id=target.user_id,
+    )
     # One send per issue and person, one cart line per issue: A's copy wins.
     have = set(
         db.session.scalars(sa.select(IssueSend.product_id).where(matches(IssueSend.email, target)))

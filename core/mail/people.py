@@ -12,7 +12,7 @@ from flask_babel import lazy_gettext as _l
 from core.db import db
 from core.mail.models import EmailConsent, OutboxMessage
 from core.mail.services import record_consent
-from core.people import Column, Provider, Section, like, matches
+from core.people import Column, Provider, Section, like, matches, update_rows
 
 STATUS_LABELS = {
     "pending": _l("Waiting"),
@@ -107,12 +107,7 @@ def erase(person, placeholder):
     topics = db.session.scalars(
         sa.select(EmailConsent.topic).where(matches(EmailConsent.email, person)).distinct()
     ).all()
-    consents = db.session.execute(
-        sa.update(EmailConsent)
-        .where(matches(EmailConsent.email, person))
-        .values(email=placeholder)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    consents = update_rows(EmailConsent, matches(EmailConsent.email, person), email=placeholder)
     # The placeholder's last word is no: it is on no list, nor counted as a subscriber.
     for topic in topics:
         record_consent(placeholder, False, wording="", language="en", source="erasure", topic=topic)
