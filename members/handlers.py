@@ -82,6 +82,7 @@ def on_new_period(event):
         tier=membership.tier,
         amount=event.payment.amount,
         tax=0,
+        tax_province=first.tax_province,  # the first year's rate, so its province
         advantage=min(membership.tier.advantage, event.payment.amount),
         auto_renew=True,
         automatic=True,

@@ -229,6 +229,10 @@ class Dues(TimestampMixin, db.Model):
     )
     amount: Mapped[int]  # tax included
     tax: Mapped[int] = mapped_column(default=0)
+    #: Where ``tax`` was charged, for the GST/HST report: the member's province as the
+    #: address stood when these dues were priced ("" outside Canada). A move later on
+    #: does not change a return already filed.
+    tax_province: Mapped[str] = mapped_column(address.column(address.PROVINCE), default="")
     advantage: Mapped[int] = mapped_column(default=0)
     refunded: Mapped[int] = mapped_column(default=0)
     auto_renew: Mapped[bool] = mapped_column(default=False)  # asked for with this checkout
@@ -253,6 +257,12 @@ class Dues(TimestampMixin, db.Model):
 
     membership: Mapped[Membership] = relationship(back_populates="dues")
     tier: Mapped[Tier] = relationship()
+
+    def __init__(self, **values):
+        super().__init__(**values)
+        if "tax_province" not in values and self.membership is not None:
+            where = self.membership
+            self.tax_province = where.province if where.country == "CA" else ""
 
     @property
     def kept(self):

@@ -49,13 +49,12 @@ def order_regions():
 
 
 def dues_regions():
-    """Membership dues: the member's province (as it stands)."""
-    from members.models import Dues, Membership
+    """Membership dues: the member's province when they were priced, for members in
+    Canada."""
+    from members.models import Dues
 
-    return (
-        sa.select(Dues.id.label("id"), Membership.province.label("province"))
-        .join(Membership, Membership.id == Dues.membership_id)
-        .where(Membership.country == "CA")
+    return sa.select(Dues.id.label("id"), Dues.tax_province.label("province")).where(
+        Dues.tax_province != ""
     )
 
 

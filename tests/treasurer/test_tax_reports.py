@@ -91,3 +91,39 @@ def test_the_gst_report_puts_shop_orders_under_their_province_of_delivery(
         ("AB", "order"): str(Decimal(alberta.tax) / 100),
         ("ON", "order"): str(Decimal(ontario.tax) / 100),
     }
+
+
+def test_the_gst_report_keeps_dues_under_the_province_they_were_taxed_in(
+    app, join, stripe_sim, signed_in, monkeypatch
+):
+    """A member who moves after paying does not move a return already filed."""
+    from members.models import Membership, Tier
+    from tests.member_fixtures import dues_rows
+
+    monkeypatch.setitem(app.config, "GST_HST_NUMBER", "123456789 RT0001")
+    with app.app_context():
+        db.session.execute(sa.update(Tier).where(Tier.slug == "individual").values(taxable=True))
+        db.session.commit()
+    response, session_id = join(province="ON", postal_code="K1P 5W1")
+    assert response.status_code == 303
+    stripe_sim.pay(session_id)
+    [dues] = dues_rows(app)
+    assert dues.tax > 0 and dues.tax_province == "ON"
+
+    start = (clock.now().date() - timedelta(days=1)).isoformat()
+    end = (clock.now().date() + timedelta(days=1)).isoformat()
+    treasurer = signed_in("treasurer")
+
+    def by_province():
+        export = treasurer.get(f"/treasurer/reports/gst-hst.csv?date_from={start}&date_to={end}")
+        rows = list(csv.reader(io.StringIO(export.get_data(as_text=True).lstrip("\ufeff"))))
+        return {(r[0], r[1]): r[2] for r in rows[1:-1]}
+
+    taxed = {("ON", "membership"): str(Decimal(dues.tax).scaleb(-2))}
+    assert by_province() == taxed
+    with app.app_context():  # the member moves to Calgary
+        db.session.execute(
+            sa.update(Membership).values(province="AB", postal_code="T2P 1J9", city="Calgary")
+        )
+        db.session.commit()
+    assert by_province() == taxed
