@@ -12,6 +12,7 @@ all (menus, filters and pages are plain links, so nothing needs an inline handle
 
 from datetime import date, datetime
 
+from flask import request
 from flask_admin import Admin, AdminIndexView, expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.filters import FilterEqual
@@ -93,6 +94,14 @@ class StaffModelView(StaffOnly, ModelView):
     details_template = "admin/staff/details.html"
     column_type_formatters = FORMATTERS
     column_type_formatters_detail = FORMATTERS
+
+    def render(self, template, **kwargs):
+        """A form sent back with what to fix answers 400, as every other form does."""
+        page = super().render(template, **kwargs)
+        form = kwargs.get("form")
+        if request.method == "POST" and form is not None and form.errors:
+            return page, 400
+        return page
 
     def get_one(self, id):
         # ``?id=`` is typed by anyone: an id no row can have is "not found", not a database error.

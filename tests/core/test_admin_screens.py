@@ -389,7 +389,7 @@ def test_a_fund_saved_with_its_own_address_name_is_saved(app, client, signed_in,
     assert response.status_code == 302
     # And a real duplicate is still refused.
     duplicate = client.post(edit, data={**values, "slug": "mondial"})
-    assert duplicate.status_code == 200
+    assert duplicate.status_code == 400
     assert "Already exists." in duplicate.get_data(as_text=True)
 
 
