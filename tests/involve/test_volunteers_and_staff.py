@@ -266,7 +266,7 @@ def test_a_link_to_a_script_is_refused(app, client, content, signed_in):
             "href": "javascript:alert(1)",
         },
     )
-    assert response.status_code == 200  # the form again, with the message
+    assert response.status_code == 400  # the form again, with the message
     assert "Use a full web address" in response.get_data(as_text=True)
     assert "javascript:" not in client.get("/pages/france-canada-peacekeeping-roadmap").get_data(
         as_text=True
