@@ -36,6 +36,11 @@ def _save(data):
     session.modified = True
 
 
+def has_anything():
+    """Whether this visit's session holds a cart (issues, a gift or a membership)."""
+    return bool(_stored())
+
+
 def session_quantities(data=None):
     raw = ((data if data is not None else _stored()) or {}).get("p") or {}
     found = {}

@@ -69,7 +69,16 @@ def _cart_page(status=200, forms=None):
     return response
 
 
+def _empty_cart_depends():
+    """An empty cart is the same page for every visitor who has none, and is kept whole
+    like the catalogue; a cart with anything in it, or a return from Stripe, is personal."""
+    if request.args or cart.has_anything():
+        return None
+    return CATALOGUE
+
+
 @bp.route("/cart")
+@cache.page(depends=_empty_cart_depends)
 def cart_page():
     token = request.args.get("cancelled")
     if token:

@@ -81,6 +81,33 @@ def test_a_kept_catalogue_page_takes_no_query(app, client, shop_rates, count_que
     assert len(queries) == 0, str(queries)
 
 
+def test_the_empty_cart_is_kept_whole_and_a_cart_with_something_in_it_is_not(app, client, products):
+    """Everyone a newsletter sends to /cart with nothing in it sees the same page."""
+    from flask import template_rendered
+
+    drawn = []
+
+    def record(sender, template, context, **extra):
+        drawn.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        assert "Your cart is currently empty." in client.get("/cart").get_data(as_text=True)
+        assert drawn == ["shop/cart.html"]
+        again = app.test_client().get("/cart")  # another visitor: the kept page
+        assert "Your cart is currently empty." in again.get_data(as_text=True)
+        assert drawn == ["shop/cart.html"]
+
+        add_to_cart(client, products["issue-42"], 2)
+        mine = client.get("/cart").get_data(as_text=True)
+        assert 'id="cart-lines"' in mine and "Your cart is currently empty." not in mine
+        assert "Your cart is currently empty." in app.test_client().get("/cart").get_data(
+            as_text=True
+        )
+    finally:
+        template_rendered.disconnect(record, app)
+
+
 def test_the_kept_pages_change_when_the_stock_or_price_does(app, client, shop_rates):
     with app.app_context():
         product_id = make_product("issue-77", stock=1, price=1500).id
