@@ -63,18 +63,26 @@ def _local_strategy(strategy):
 
 
 def _call(method, *args):
-    # Flask-Limiter's own fallback (for its decorators) may already have switched
-    # ``limiter.limiter`` to memory; otherwise the shared storage is tried each time, so
-    # that counting goes back to it as soon as it answers again.
+    return _on_strategy(lambda strategy: getattr(strategy, method)(*args))
+
+
+def _on_strategy(use):
+    """``use(strategy)`` on the limiter's strategy, or on this process's memory while its
+    storage is unreachable.
+
+    Flask-Limiter's own fallback (for its decorators) may already have switched
+    ``limiter.limiter`` to memory; otherwise the shared storage is tried each time, so
+    that counting goes back to it as soon as it answers again.
+    """
     strategy = limiter.limiter
     try:
-        return getattr(strategy, method)(*args)
+        return use(strategy)
     except (StorageError, ConnectionError, TimeoutError) as error:
         log.error(
             "Rate-limit storage unreachable (%s): limits hold in this process only",
             getattr(error, "storage_error", error),
         )
-        return getattr(_local_strategy(strategy), method)(*args)
+        return use(_local_strategy(strategy))
 
 
 def enabled():
@@ -168,20 +176,19 @@ def _keep_counted(session):
 @sa.event.listens_for(Session, "after_transaction_end")
 def _give_back_rolled_back(session, transaction):
     """The outermost transaction ended without a commit: its emails will not go."""
-    if transaction.parent is not None or transaction.nested:
+    if transaction.parent is not None:  # a savepoint, or a transaction inside one
         return
     for item, keys in session.info.pop("throttle_counted", ()):
         _give_back(item, keys)
 
 
 def _give_back(item, keys):
-    """Take one back from a fixed window's count (the other strategies cannot)."""
-    strategy = limiter.limiter
-    if not isinstance(strategy, FixedWindowRateLimiter):
-        return
+    """Take one back from a fixed window's count (the other strategies cannot), where it
+    was counted: the shared storage, or this process's memory while that is down."""
     key = item.key_for(*keys)
-    try:
-        if strategy.storage.get(key) > 0:
+
+    def take_one(strategy):
+        if isinstance(strategy, FixedWindowRateLimiter) and strategy.storage.get(key) > 0:
             strategy.storage.incr(key, item.get_expiry(), amount=-1)
-    except (StorageError, ConnectionError, TimeoutError) as error:
-        log.error("Rate-limit storage unreachable (%s): a count not given back", error)
+
+    _on_strategy(take_one)

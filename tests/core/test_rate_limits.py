@@ -128,3 +128,25 @@ def test_an_email_counted_in_a_transaction_that_rolls_back_is_given_back(app, ma
         assert throttle.email_wait("verify", user_id, email) > 0
         db.session.remove()  # nor does the end of the request
         assert throttle.email_wait("verify", user_id, email) > 0
+
+
+def test_a_count_made_in_memory_while_redis_is_down_is_given_back_there(
+    app, make_user, monkeypatch
+):
+    from core import throttle
+    from core.db import db
+    from core.extensions import limiter
+
+    user_id, email, _ = make_user(email="down@example.org")
+
+    def unreachable(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    for name in ("get", "incr"):
+        monkeypatch.setattr(limiter.limiter.storage, name, unreachable)
+    with app.app_context():
+        assert throttle.email_wait("verify", user_id, email) == 0
+        db.session.rollback()
+        assert throttle.email_wait("verify", user_id, email) == 0
+        db.session.commit()
+        assert throttle.email_wait("verify", user_id, email) > 0
