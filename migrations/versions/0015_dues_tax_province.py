@@ -24,11 +24,10 @@ def upgrade():
     # Dues already recorded take the member's address as it stands: the best there is.
     op.execute(
         sa.text(
-            "UPDATE membership_dues SET tax_province = ("
+            "UPDATE membership_dues SET tax_province = COALESCE(("
             "SELECT membership.province FROM membership "
-            "WHERE membership.id = membership_dues.membership_id AND membership.country = 'CA')"
-            " WHERE EXISTS (SELECT 1 FROM membership "
-            "WHERE membership.id = membership_dues.membership_id AND membership.country = 'CA')"
+            "WHERE membership.id = membership_dues.membership_id AND membership.country = 'CA'"
+            "), '')"
         )
     )
 
